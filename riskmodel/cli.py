@@ -1,0 +1,172 @@
+"""Command line: a thin layer of click over plain ``*_main(**kwargs)`` functions.
+
+Exit codes: 0 success, 2 invalid input or usage (nothing simulated or written).
+Tables go to stdout; progress, notices and errors to stderr.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from importlib import resources
+from pathlib import Path
+
+import click
+
+from .errors import InputError
+
+EXIT_INPUT = 2
+
+
+def bundled_sample() -> Path:
+    return Path(str(resources.files("riskmodel") / "data" / "sample"))
+
+
+def _floats(text: str | None, what: str) -> list[float] | None:
+    if text is None:
+        return None
+    try:
+        return [float(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise click.BadParameter(f"expected comma-separated numbers for {what}, got {text!r}") from None
+
+
+def run_main(portfolio=None, scenario=None, sims=None, seed=None, levels=None, thresholds=None, out=None,
+             json_out=False, threads=None, chunk_size=None, master_scale=None, countries=None, quiet=False) -> int:
+    from .engine import kernels_cached, simulate
+    from .portfolio import load_portfolio
+    from .reference import load_reference
+    from .scenario import load_scenario
+
+    ref = load_reference(master_scale, countries)
+    pf = load_portfolio(portfolio or bundled_sample(), ref)
+    sc = load_scenario(scenario)
+    sc.with_overrides(n_sims=sims, seed=seed, levels=levels)  # validate before any work
+    thresholds = thresholds or []
+    bad = [t for t in thresholds if not t >= 0]
+    if bad:
+        raise InputError([_threshold_problem(t) for t in bad], "options")
+    if not quiet and not kernels_cached():
+        click.echo("compiling the numerical kernels (first run after install, about a minute; cached afterwards)...",
+                   err=True)
+    result = simulate(pf, sc, n_sims=sims, seed=seed, levels=levels, chunk_size=chunk_size, n_threads=threads,
+                      progress=not quiet and sys.stderr.isatty())
+    if out:
+        result.to_dir(out, thresholds=thresholds)
+    if json_out:
+        click.echo(json.dumps(result.metrics_records(thresholds), allow_nan=False))
+    else:
+        click.echo(result.summary())
+        if thresholds:
+            m = result.metrics(thresholds=thresholds)
+            click.echo("\nprobability that the loss exceeds a threshold:")
+            click.echo(m[m.metric == "p_exceed"][["level", "value", "se", "ci_low", "ci_high"]]
+                       .rename(columns={"level": "threshold"}).to_string(index=False))
+        if out:
+            click.echo(f"\nwrote {Path(out) / 'metrics.parquet'}, metrics.csv, losses.parquet, run.json")
+    return 0
+
+
+def _threshold_problem(t):
+    from .errors import Problem
+
+    return Problem("--thresholds", "options", "thresholds are losses in the reporting currency, >= 0", value=t)
+
+
+def validate_main(path, scenario=None, master_scale=None, countries=None) -> int:
+    from .model import compile_model
+    from .portfolio import load_portfolio
+    from .reference import load_reference
+    from .scenario import load_scenario
+
+    pf = load_portfolio(path, load_reference(master_scale, countries))
+    model = compile_model(pf, load_scenario(scenario))
+    click.echo(f"valid: {len(pf.exporters)} exporters, {len(pf.importers)} importers, {len(pf.covers)} covers "
+               f"({len(model.covers)} live in the horizon); insured exposure "
+               f"{model.total_ead:,.0f} in the reporting currency")
+    for w in pf.warnings + model.warnings:
+        click.echo(f"warning: {w}")
+    return 0
+
+
+def sample_main(covers, out, seed=2026, fmt="csv") -> int:
+    from .sample import write_sample
+
+    d = write_sample(out, covers, seed, fmt)
+    click.echo(f"wrote a synthetic portfolio of {covers} covers to {d}")
+    return 0
+
+
+def _guard(fn, **kw):
+    try:
+        code = fn(**kw)
+    except InputError as exc:
+        click.echo(exc.report(), err=True)
+        sys.exit(EXIT_INPUT)
+    sys.exit(code)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="riskmodel")
+def cli():
+    """Monte Carlo risk of an export credit agency's guarantee and credit insurance portfolio."""
+
+
+_ref_opts = [
+    click.option("--master-scale", type=click.Path(dir_okay=False), help="your rating master scale (CSV)"),
+    click.option("--countries", type=click.Path(dir_okay=False), help="your country table (CSV)"),
+]
+
+
+def _with(opts):
+    def deco(f):
+        for o in reversed(opts):
+            f = o(f)
+        return f
+
+    return deco
+
+
+@cli.command()
+@click.option("--portfolio", type=click.Path(), help="directory of CSV/Parquet tables or an .xlsx workbook "
+              "(default: the bundled sample portfolio)")
+@click.option("--scenario", type=click.Path(dir_okay=False), help="scenario TOML (default: built-in baseline)")
+@click.option("--sims", type=click.IntRange(min=1), help="number of simulations")
+@click.option("--seed", type=click.IntRange(0, 2**63 - 1), help="random seed")
+@click.option("--levels", help="confidence levels, e.g. 0.99,0.999")
+@click.option("--thresholds", help="losses X for P(L > X), e.g. 5e10,1e11")
+@click.option("--out", type=click.Path(file_okay=False), help="write metrics, losses and run.json here")
+@click.option("--json", "json_out", is_flag=True, help="print the metrics as JSON records")
+@click.option("--threads", type=click.IntRange(min=1), help="threads (results do not depend on it)")
+@click.option("--chunk-size", type=click.IntRange(min=1), help="simulations per chunk (results do not depend on it)")
+@_with(_ref_opts)
+@click.option("--quiet", is_flag=True, help="no progress or notices on stderr")
+def run(levels, thresholds, **kw):
+    """Simulate the loss distribution and print EL, VaR, ES and EC with their errors."""
+    _guard(run_main, levels=_floats(levels, "--levels"), thresholds=_floats(thresholds, "--thresholds"), **kw)
+
+
+@cli.command()
+@click.argument("path", type=click.Path())
+@click.option("--scenario", type=click.Path(dir_okay=False), help="also check against this scenario")
+@_with(_ref_opts)
+def validate(**kw):
+    """Check a portfolio and report every problem found."""
+    _guard(validate_main, **kw)
+
+
+@cli.command()
+@click.option("--covers", type=click.IntRange(min=1), required=True, help="number of covers")
+@click.option("--out", type=click.Path(file_okay=False), required=True, help="directory to write")
+@click.option("--seed", type=click.IntRange(min=0), default=2026, show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]), default="csv", show_default=True)
+def sample(**kw):
+    """Write a realistic synthetic portfolio (concentrated in a few countries and exporters)."""
+    _guard(sample_main, **kw)
+
+
+def main():  # console script entry point
+    cli()
+
+
+if __name__ == "__main__":
+    main()

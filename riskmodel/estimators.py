@@ -1,0 +1,150 @@
+"""Monte Carlo estimators of loss metrics, each with its standard error.
+
+All estimators take per-simulation losses ``x`` and likelihood-ratio weights
+``w`` (ones for plain Monte Carlo; importance sampling supplies others), so
+both modes share one path. Standard errors come from influence functions:
+``se = sd(IF_i) / sqrt(n)``, variances always two-pass (never one-pass sums of
+squares, which lose all precision when the mean is large).
+
+- VaR: ``q = inf{x : F_n(x) >= alpha}`` with ``F_n(x) = mean(w 1{x_i <= x})``.
+  Its interval inverts the pointwise interval of ``F_n`` (Woodruff, 1952):
+  ``[q(alpha - z s), q(alpha + z s)]`` with ``s`` the standard error of
+  ``F_n(q)``. For plain Monte Carlo this is the distribution-free
+  order-statistic interval; it stays valid when the loss distribution has an
+  atom at the quantile (the interval then shrinks to the atom). The standard
+  error reported is the half-width over z.
+- ES: Acerbi-Tasche ``q + mean(w (x - q)^+) / (1 - alpha)``, exact with atoms
+  (it equals the tail mean with the atom split at alpha).
+- EC = VaR - EL, its influence function combining both (the quantile's via the
+  slope ``1/f`` that the Woodruff interval measures).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+
+@dataclass(frozen=True)
+class Estimate:
+    value: float
+    se: float
+    ci_low: float
+    ci_high: float
+
+
+def _z(ci_level: float) -> float:
+    return float(stats.norm.ppf(0.5 + ci_level / 2))
+
+
+def mean_and_var(v: np.ndarray) -> tuple[float, float]:
+    """Mean and (population) variance, two-pass: stable for large means."""
+    n = v.shape[0]
+    m = float(np.sum(v) / n)
+    d = v - m
+    c = float(np.sum(d) / n)  # corrected two-pass (Chan, Golub, LeVeque): removes the mean's rounding error
+    var = float(np.sum(d * d) / n) - c * c
+    return m + c, max(var, 0.0)
+
+
+def _se_of_mean(v: np.ndarray) -> float:
+    n = v.shape[0]
+    if n < 2:
+        return 0.0
+    _, var = mean_and_var(v)
+    return float(np.sqrt(var * n / (n - 1) / n))
+
+
+class LossSample:
+    """Sorted losses and weights, shared by every estimator of one run."""
+
+    def __init__(self, x: np.ndarray, w: np.ndarray | None = None, ci_level: float = 0.95):
+        x = np.asarray(x, dtype=float)
+        if x.ndim != 1 or x.size < 2:
+            raise ValueError("need a one-dimensional sample of at least two losses")
+        if not np.isfinite(x).all():
+            raise ValueError("losses must be finite")
+        self.n = x.size
+        self.x = x
+        self.w = np.ones_like(x) if w is None else np.asarray(w, dtype=float)
+        self.weighted = w is not None
+        self.ci_level = ci_level
+        self.z = _z(ci_level)
+        order = np.argsort(x, kind="stable")
+        self.xs = x[order]
+        self.cw = np.cumsum(self.w[order]) / self.n  # F_n at each sorted point
+
+    # ---------------------------------------------------------------- basics
+
+    def _interval(self, value: float, se: float) -> Estimate:
+        return Estimate(value, se, value - self.z * se, value + self.z * se)
+
+    def mean(self) -> Estimate:
+        v = self.w * self.x
+        m, _ = mean_and_var(v)
+        return self._interval(m, _se_of_mean(v))
+
+    def sd(self) -> Estimate:
+        mu = self.mean().value
+        d2 = self.w * (self.x - mu) ** 2
+        var, _ = mean_and_var(d2)
+        var *= self.n / (self.n - 1)
+        s = float(np.sqrt(var))
+        se = _se_of_mean(d2) / (2 * s) if s > 0 else 0.0
+        return self._interval(s, se)
+
+    def prob_exceed(self, threshold: float) -> Estimate:
+        ind = self.w * (self.x > threshold)
+        p, _ = mean_and_var(ind)
+        se = _se_of_mean(ind)
+        if not self.weighted:  # Wilson score interval: sensible at p = 0 or 1
+            z, n = self.z, self.n
+            centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+            half = z / (1 + z * z / n) * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+            return Estimate(p, se, max(0.0, centre - half), min(1.0, centre + half))
+        return Estimate(p, se, max(0.0, p - self.z * se), p + self.z * se)
+
+    # ---------------------------------------------------------------- tail
+
+    def quantile_at(self, level: float) -> float:
+        """inf{x : F_n(x) >= level}; the largest loss if no such x."""
+        i = int(np.searchsorted(self.cw, level * (1 - 1e-12), side="left"))
+        return float(self.xs[min(i, self.n - 1)])
+
+    def _cdf_se(self, q: float) -> float:
+        return _se_of_mean(self.w * (self.x <= q))
+
+    def var(self, level: float) -> tuple[Estimate, float]:
+        """VaR with Woodruff interval; also returns the slope 1/f used by EC."""
+        q = self.quantile_at(level)
+        s = self._cdf_se(q)
+        if s == 0.0:  # plain MC: F_n(q) in {0,1} cannot happen for 0<level<1; weighted degenerate
+            s = np.sqrt(level * (1 - level) / self.n)
+        lo = self.quantile_at(max(level - self.z * s, 0.0))
+        hi = self.quantile_at(min(level + self.z * s, 1.0))
+        se = (hi - lo) / (2 * self.z)
+        slope = (hi - lo) / (2 * self.z * s)
+        return Estimate(q, se, lo, hi), slope
+
+    def es(self, level: float) -> Estimate:
+        q = self.quantile_at(level)
+        excess = self.w * np.maximum(self.x - q, 0.0) / (1 - level)
+        m, _ = mean_and_var(excess)
+        return self._interval(q + m, _se_of_mean(excess))
+
+    def ec(self, level: float) -> Estimate:
+        v, slope = self.var(level)
+        mu = self.mean().value
+        # influence functions: VaR -> slope * (alpha - w 1{x <= q}); EL -> w x
+        infl = slope * (level - self.w * (self.x <= v.value)) - self.w * self.x
+        return self._interval(v.value - mu, _se_of_mean(infl))
+
+    def tail_warning(self, level: float) -> str | None:
+        """Say when too few simulations lie beyond a level for its interval to close."""
+        tail = self.n * (1 - level)
+        if level + self.z * np.sqrt(level * (1 - level) / self.n) >= 1.0 or tail < 10:
+            need = int(np.ceil(100 / (1 - level)))
+            return (f"only {tail:.0f} simulations lie beyond the {level} quantile: its upper confidence bound is "
+                    f"the largest loss seen; increase n_sims to at least {need:,}")
+        return None

@@ -1,0 +1,186 @@
+"""One-year loss kernel: latent variables -> defaults, events, calls -> losses.
+
+Per simulation ``sim`` (global index):
+
+1. factors ``z_k = N^-1(U(sim, FACTOR, k))``; for the Student-t copula a shared
+   mixing variable ``W ~ chi2(dof)`` scales every latent by ``sqrt(dof / W)``;
+2. each latent (exporters, importers, country events, in that order)
+   ``X_j = (sum_k beta_jk z_k + idio_j eps_j) * scale`` defaults when
+   ``X_j < thr_j``; its time in years is ``log(1 - F(X_j)) / log(1 - pd_j)``
+   (constant hazard, so ``P(tau <= H) = 1 - (1 - pd)^H``), else ``inf``;
+3. an importer whose country has an event defaults at the event time with
+   probability ``imp_event_q``, if that is earlier than its own default;
+4. each live cover, over its window ``[a, b)`` in years from valuation:
+   guarantees are called while the exporter is solvent at an intensity that a
+   country event multiplies from the event time on (loss x solvent LGD); if no
+   such call and the exporter defaults inside the window, called with
+   probability ``p_call`` (loss x LGD); credit covers lose x LGD when the
+   importer defaults inside the window.
+
+Every draw reads its own counter, so a simulation's result depends only on
+``(key, sim)`` and the model arrays.
+"""
+import math
+
+import numpy as np
+from numba import njit, prange
+
+from .distributions import beta_nb, chi2_nb, ndtr_nb, ndtri_nb, t_cdf_nb
+from .philox import (
+    STREAM_CALL,
+    STREAM_EVENT_EFFECT,
+    STREAM_FACTOR,
+    STREAM_IDIO,
+    STREAM_LGD,
+    STREAM_MIXING,
+    uniform2_nb,
+    uniform_lane_nb,
+)
+
+N_COMPONENTS = 3  # default calls, solvent calls, credit
+N_COUNTS = 4  # exporter defaults, importer defaults, country events, calls
+LATENT_EXPORTER = 0
+LATENT_IMPORTER = 1
+LATENT_EVENT = 2
+
+
+@njit(cache=True)
+def draw_factors_nb(m, k0, k1, sim, z):
+    """Fill ``z`` with the systematic factors; return the copula's scale."""
+    for k in range(m.n_factors):
+        z[k] = ndtri_nb(uniform_lane_nb(k0, k1, sim, STREAM_FACTOR, k, 0))
+    if m.dof > 0.0:
+        w = chi2_nb(m.dof, k0, k1, sim, STREAM_MIXING, 0)
+        return math.sqrt(m.dof / w)
+    return 1.0
+
+
+@njit(cache=True)
+def _default_time_nb(m, j, x):
+    if m.log_surv[j] == -np.inf:  # pd = 1: default at once
+        return 0.0
+    if m.dof > 0.0:
+        u = t_cdf_nb(x, m.dof)
+    else:
+        u = ndtr_nb(x)
+    tau = math.log1p(-u) / m.log_surv[j]
+    # x < thr implies tau <= horizon; keep rounding from pushing it past
+    if tau >= m.horizon:
+        tau = m.horizon_below
+    if tau < 0.0:
+        tau = 0.0
+    return tau
+
+
+@njit(cache=True)
+def latent_times_nb(m, k0, k1, sim, z, scale, tau):
+    """Default (or event) time of every latent within the horizon; inf if none."""
+    n = m.thr.shape[0]
+    for jj in range(0, n, 2):
+        u0, u1 = uniform2_nb(k0, k1, sim, STREAM_IDIO, jj >> 1, 0)
+        for j in range(jj, min(jj + 2, n)):
+            u = u0 if j == jj else u1
+            s = 0.0
+            for p in range(m.load_ptr[j], m.load_ptr[j + 1]):
+                s += m.load_val[p] * z[m.load_idx[p]]
+            x = (s + m.idio[j] * ndtri_nb(u)) * scale
+            if x < m.thr[j]:
+                tau[j] = _default_time_nb(m, j, x)
+            else:
+                tau[j] = np.inf
+    # country events make importers default
+    for j in range(n):
+        e = m.imp_event[j]
+        if e >= 0 and tau[e] < tau[j]:
+            if uniform_lane_nb(k0, k1, sim, STREAM_EVENT_EFFECT, j, 0) < m.imp_event_q[j]:
+                tau[j] = tau[e]
+
+
+@njit(cache=True)
+def _lgd_nb(mean, a, b, k0, k1, sim, item):
+    if a > 0.0:
+        return beta_nb(a, b, k0, k1, sim, STREAM_LGD, item)
+    return mean
+
+
+@njit(cache=True)
+def cover_losses_nb(m, k0, k1, sim, tau, out_loss, out_count):
+    """Add each live cover's loss in this simulation to the component totals."""
+    l_def = 0.0
+    l_solv = 0.0
+    l_cred = 0.0
+    n_calls = 0
+    for k in range(m.cv_exp.shape[0]):
+        a = m.cv_a[k]
+        b = m.cv_b[k]
+        if m.cv_credit[k]:
+            ti = tau[m.cv_imp[k]]
+            if a <= ti < b:
+                l_cred += m.cv_ead[k] * _lgd_nb(m.cv_lgd_mean[k], m.cv_lgd_a[k], m.cv_lgd_b[k], k0, k1, sim, 2 * k)
+            continue
+        te = tau[m.cv_exp[k]]
+        u_def, u_solv = uniform2_nb(k0, k1, sim, STREAM_CALL, k, 0)
+        called = False
+        solvent_end = b if te > b else te
+        if m.cv_rate[k] > 0.0 and solvent_end > a:
+            hazard = m.cv_rate[k] * (solvent_end - a)
+            e = m.cv_event[k]
+            if e >= 0:
+                tc = tau[e]
+                if tc < solvent_end:
+                    start = tc if tc > a else a
+                    hazard += m.cv_rate[k] * (m.cv_mult[k] - 1.0) * (solvent_end - start)
+            if u_solv < -math.expm1(-hazard):
+                called = True
+                l_solv += m.cv_ead[k] * _lgd_nb(m.cv_slgd_mean[k], m.cv_slgd_a[k], m.cv_slgd_b[k],
+                                                k0, k1, sim, 2 * k + 1)
+        if not called and a <= te < b and u_def < m.cv_p_call[k]:
+            called = True
+            l_def += m.cv_ead[k] * _lgd_nb(m.cv_lgd_mean[k], m.cv_lgd_a[k], m.cv_lgd_b[k], k0, k1, sim, 2 * k)
+        if called:
+            n_calls += 1
+    out_loss[0] = l_def
+    out_loss[1] = l_solv
+    out_loss[2] = l_cred
+    out_count[3] = n_calls
+
+
+@njit(cache=True)
+def simulate_one_nb(m, k0, k1, sim, z, tau, out_loss, out_count):
+    scale = draw_factors_nb(m, k0, k1, sim, z)
+    latent_times_nb(m, k0, k1, sim, z, scale, tau)
+    ne = 0
+    ni = 0
+    nc = 0
+    for j in range(tau.shape[0]):
+        if tau[j] < np.inf:
+            t = m.latent_type[j]
+            if t == LATENT_EXPORTER:
+                ne += 1
+            elif t == LATENT_IMPORTER:
+                ni += 1
+            else:
+                nc += 1
+    out_count[0] = ne
+    out_count[1] = ni
+    out_count[2] = nc
+    cover_losses_nb(m, k0, k1, sim, tau, out_loss, out_count)
+
+
+@njit(cache=True, parallel=True)
+def simulate_chunk_nb(m, k0, k1, sim0, n_blocks, out_loss, out_count):
+    """Simulations ``sim0 .. sim0 + len(out_loss) - 1`` into ``out_loss`` (n x 3), ``out_count`` (n x 4).
+
+    The chunk is cut into ``n_blocks`` blocks, one scratch buffer each; a
+    simulation's result never depends on its block, so any thread count or
+    block count gives the same numbers.
+    """
+    n = out_loss.shape[0]
+    n_blocks = max(1, min(n, n_blocks))
+    for blk in prange(n_blocks):
+        lo = blk * n // n_blocks
+        hi = (blk + 1) * n // n_blocks
+        z = np.empty(max(m.n_factors, 1))
+        tau = np.empty(m.thr.shape[0])
+        for i in range(lo, hi):
+            simulate_one_nb(m, k0, k1, sim0 + i, z, tau, out_loss[i], out_count[i])

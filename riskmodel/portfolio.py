@@ -1,0 +1,471 @@
+"""Portfolio: the three input tables, read, typed and validated.
+
+``load_portfolio(path)`` reads a directory holding ``exporters``, ``importers``
+and ``covers`` as CSV or Parquet files, or an ``.xlsx`` workbook with sheets of
+those names. ``Portfolio.from_frames`` takes DataFrames. Either way every
+problem in every table is collected and raised together as
+:class:`~riskmodel.errors.InputError`; a returned portfolio is valid.
+"""
+from __future__ import annotations
+
+import difflib
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import InputError, Problem, raise_if
+from .reference import ReferenceData, load_reference
+from .schema import BETA_PREFIX, COVERS, EXPORTERS, GUARANTEE_PRODUCTS, IMPORTERS, TABLES, Column, TableSchema
+
+_BETA_NAME = re.compile(r"[a-z][a-z0-9_]*")
+_TRUE = {"true", "t", "yes", "y", "1"}
+_FALSE = {"false", "f", "no", "n", "0"}
+
+
+@dataclass
+class Portfolio:
+    """A validated portfolio. Build it with :func:`load_portfolio` or :meth:`from_frames`."""
+
+    exporters: pd.DataFrame
+    importers: pd.DataFrame
+    covers: pd.DataFrame
+    reference: ReferenceData
+    sources: dict[str, str] = field(default_factory=dict)
+    file_hashes: dict[str, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_frames(cls, exporters: pd.DataFrame, importers: pd.DataFrame, covers: pd.DataFrame,
+                    reference: ReferenceData | None = None) -> "Portfolio":
+        raws = {"exporters": (exporters, "<DataFrame>", None),
+                "importers": (importers, "<DataFrame>", None),
+                "covers": (covers, "<DataFrame>", None)}
+        return _build(raws, reference or load_reference(), {})
+
+    @property
+    def content_hash(self) -> str:
+        """SHA-256 of the validated tables: equal for equal content in any file format."""
+        h = hashlib.sha256()
+        for name in ("exporters", "importers", "covers"):
+            df = getattr(self, name)
+            h.update(name.encode())
+            h.update(df.to_csv(index=False).encode())
+        return h.hexdigest()
+
+    def summary(self) -> pd.DataFrame:
+        return pd.DataFrame(
+            {"table": ["exporters", "importers", "covers"],
+             "rows": [len(self.exporters), len(self.importers), len(self.covers)]}
+        )
+
+    def __repr__(self) -> str:
+        return (f"Portfolio({len(self.exporters)} exporters, {len(self.importers)} importers, "
+                f"{len(self.covers)} covers)")
+
+
+# ------------------------------------------------------------------ reading
+
+
+def load_portfolio(path: str | Path, reference: ReferenceData | None = None) -> Portfolio:
+    """Read and validate a portfolio from a directory of CSV/Parquet files or an .xlsx workbook."""
+    p = Path(path)
+    reference = reference or load_reference()
+    raws, problems, hashes = {}, [], {}
+    if p.is_dir():
+        for table in TABLES:
+            found = [p / f"{table}{ext}" for ext in (".csv", ".parquet") if (p / f"{table}{ext}").is_file()]
+            if not found:
+                problems.append(Problem(str(p / f"{table}.csv"), table,
+                                        f"file not found: the directory must hold {table}.csv or {table}.parquet"))
+                continue
+            if len(found) > 1:
+                problems.append(Problem(str(p), table, f"both {found[0].name} and {found[1].name} exist; keep one"))
+                continue
+            f = found[0]
+            hashes[table] = _sha256(f)
+            df, fmt_problems = (_read_csv(f, table) if f.suffix == ".csv" else _read_parquet(f, table))
+            problems += fmt_problems
+            if df is not None:
+                raws[table] = (df, str(f), 1 if f.suffix == ".csv" else None)
+    elif p.is_file() and p.suffix.lower() in (".xlsx", ".xlsm"):
+        hashes = {t: _sha256(p) for t in TABLES}
+        sheets, fmt_problems = _read_xlsx(p)
+        problems += fmt_problems
+        for table, df in sheets.items():
+            raws[table] = (df, f"{p}:{table}", 1)
+    elif p.exists():
+        problems.append(Problem(str(p), "portfolio",
+                                "expected a directory of CSV/Parquet files or an .xlsx workbook"))
+    else:
+        problems.append(Problem(str(p), "portfolio", "no such file or directory"))
+    raise_if(problems, "portfolio")
+    return _build(raws, reference, hashes)
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _frame_from_rows(rows: pd.DataFrame, src: str, table: str) -> tuple[pd.DataFrame | None, list[Problem]]:
+    """First row is the header; report blank or duplicate names."""
+    if rows.shape[0] == 0:
+        return None, [Problem(src, table, "is empty: expected a header row naming the columns")]
+    header = [("" if pd.isna(v) else str(v)).strip() for v in rows.iloc[0]]
+    problems = []
+    for i, name in enumerate(header):
+        if name == "":
+            problems.append(Problem(src, table, f"column {i + 1} has no name in the header row; name it or delete it"))
+    dups = sorted({h for h in header if h and header.count(h) > 1})
+    for d in dups:
+        problems.append(Problem(src, table, "column name appears more than once in the header; keep one", d))
+    if problems:
+        return None, problems
+    body = rows.iloc[1:].reset_index(drop=True)
+    body.columns = header
+    return body, []
+
+
+def _read_csv(f: Path, table: str):
+    try:
+        rows = pd.read_csv(f, header=None, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except pd.errors.EmptyDataError:
+        return None, [Problem(str(f), table, "is empty: expected a header row naming the columns")]
+    except UnicodeDecodeError as exc:
+        return None, [Problem(str(f), table, f"is not UTF-8 text ({exc.reason} at byte {exc.start}); save it as UTF-8")]
+    except (pd.errors.ParserError, ValueError) as exc:
+        return None, [Problem(str(f), table, f"cannot be parsed as CSV: {exc}")]
+    return _frame_from_rows(rows, str(f), table)
+
+
+def _read_parquet(f: Path, table: str):
+    try:
+        df = pd.read_parquet(f)
+    except Exception as exc:  # pyarrow raises many types for corrupt files
+        return None, [Problem(str(f), table, f"cannot be read as Parquet: {type(exc).__name__}: {exc}")]
+    dups = df.columns[df.columns.duplicated()].unique()
+    if len(dups):
+        return None, [Problem(str(f), table, "column name appears more than once; keep one", str(d)) for d in dups]
+    df.columns = [str(c).strip() for c in df.columns]
+    return df.reset_index(drop=True), []
+
+
+def _read_xlsx(p: Path):
+    try:
+        book = pd.read_excel(p, sheet_name=None, header=None, dtype=object)
+    except Exception as exc:
+        return {}, [Problem(str(p), "portfolio", f"cannot be read as an Excel workbook: {type(exc).__name__}: {exc}")]
+    sheets, problems = {}, []
+    for table in TABLES:
+        if table not in book:
+            problems.append(Problem(str(p), table, f"sheet '{table}' not found; the workbook has sheets "
+                                                   f"{list(book)}; it needs exporters, importers and covers"))
+            continue
+        df, pr = _frame_from_rows(book[table], f"{p}:{table}", table)
+        problems += pr
+        if df is not None:
+            sheets[table] = df
+    return sheets, problems
+
+
+# ------------------------------------------------------------------ typing
+
+
+class _Ctx:
+    """Where a table came from, to name rows and lines in problems."""
+
+    def __init__(self, src: str, table: str, line_offset: int | None, keys: pd.Series | None = None):
+        self.src, self.table, self.line_offset = src, table, line_offset
+        self.keys = keys
+        self.problems: list[Problem] = []
+
+    def add(self, rows, column: str | None, rule: str, values=None):
+        for i in np.asarray(rows, dtype=int):
+            key = None
+            if self.keys is not None:
+                k = self.keys.iloc[i]
+                key = None if pd.isna(k) else f"{self.keys.name} {k!r}"
+            v = None if values is None else _show(values.iloc[i])
+            line = None if self.line_offset is None else int(i) + 1 + self.line_offset
+            self.problems.append(Problem(self.src, self.table, rule, column, int(i) + 1, line, key, v))
+
+    def table_problem(self, rule: str, column: str | None = None):
+        self.problems.append(Problem(self.src, self.table, rule, column))
+
+
+def _show(v):
+    if isinstance(v, str):
+        return v
+    if v is None or (isinstance(v, float) and np.isnan(v)):
+        return "<missing>"
+    return v
+
+
+def _missing(s: pd.Series) -> np.ndarray:
+    m = s.isna().to_numpy(dtype=bool, copy=True)
+    if s.dtype == object or pd.api.types.is_string_dtype(s):
+        strs = s.map(lambda v: isinstance(v, str) and v.strip() == "").to_numpy(dtype=bool)
+        m |= strs
+    return m
+
+
+def _as_text(s: pd.Series) -> pd.Series:
+    def conv(v):
+        if isinstance(v, str):
+            return v.strip()
+        if isinstance(v, (float, np.floating)) and float(v).is_integer():
+            return str(int(v))  # Excel and Parquet give integral ids as floats
+        return str(v)
+
+    return s.map(conv).astype(object)
+
+
+def _as_number(s: pd.Series) -> pd.Series:
+    if pd.api.types.is_bool_dtype(s):
+        return pd.Series(np.nan, index=s.index)
+    if pd.api.types.is_numeric_dtype(s):
+        return s.astype(float)
+    obj = s.astype(object).map(lambda v: np.nan if isinstance(v, (bool, np.bool_))
+                               else (v.strip() if isinstance(v, str) else v))
+    out = pd.to_numeric(obj, errors="coerce").astype(float)
+    return out.where(np.isfinite(out))
+
+
+def _as_bool(s: pd.Series) -> pd.Series:
+    def conv(v):
+        if isinstance(v, (bool, np.bool_)):
+            return bool(v)
+        if isinstance(v, (int, np.integer)) and v in (0, 1):
+            return bool(v)
+        if isinstance(v, (float, np.floating)) and v in (0.0, 1.0):
+            return bool(v)
+        if isinstance(v, str):
+            t = v.strip().lower()
+            if t in _TRUE:
+                return True
+            if t in _FALSE:
+                return False
+        return None
+
+    return s.astype(object).map(conv)
+
+
+def _as_date(s: pd.Series) -> pd.Series:
+    def conv(v):
+        if isinstance(v, str):
+            try:
+                ts = pd.Timestamp(v.strip())
+            except (ValueError, TypeError, OverflowError):
+                return pd.NaT
+        elif isinstance(v, (pd.Timestamp, np.datetime64)) or hasattr(v, "isoformat"):
+            try:
+                ts = pd.Timestamp(v)
+            except (ValueError, TypeError, OverflowError):
+                return pd.NaT
+        else:
+            return pd.NaT
+        if ts is pd.NaT:
+            return pd.NaT
+        if ts.tzinfo is not None:
+            ts = ts.tz_convert("UTC").tz_localize(None)
+        return ts.normalize()
+
+    out = s.astype(object).map(conv)
+    return pd.to_datetime(out, errors="coerce")
+
+
+def _parse_column(raw: pd.DataFrame, col: Column, ctx: _Ctx) -> pd.Series:
+    n = len(raw)
+    if col.name not in raw.columns:
+        if col.required:
+            hint = difflib.get_close_matches(col.name, [str(c) for c in raw.columns], n=1, cutoff=0.75)
+            fix = f"; did you mean '{hint[0]}'? rename it" if hint else "; add the column"
+            ctx.table_problem(f"required column is missing{fix}", col.name)
+        s = pd.Series([col.default] * n, dtype=object)
+        missing = np.ones(n, dtype=bool)
+    else:
+        s = raw[col.name].reset_index(drop=True)
+        missing = _missing(s)
+        if col.required:
+            ctx.add(np.flatnonzero(missing), col.name, "required value is missing")
+
+    if col.kind in ("id", "text"):
+        out = _as_text(s).where(~missing, None)
+        if col.default is not None:
+            out = out.where(~missing, col.default)
+        return out
+    if col.kind == "code3":
+        out = _as_text(s).str.upper()
+        bad = ~missing & ~out.fillna("").str.fullmatch(r"[A-Z]{3}").to_numpy(dtype=bool)
+        what = "ISO 3166 alpha-3 country code" if col.name == "country" else "ISO 4217 currency code"
+        ctx.add(np.flatnonzero(bad), col.name, f"must be an {what} of three letters", s)
+        return out.where(~missing, None)
+    if col.kind == "choice":
+        out = _as_text(s).str.lower()
+        bad = ~missing & ~out.isin(col.choices).to_numpy(dtype=bool)
+        ctx.add(np.flatnonzero(bad), col.name, f"must be one of {', '.join(col.choices)}", s)
+        return out.where(~missing, None)
+    if col.kind == "number":
+        out = _as_number(s)
+        bad = ~missing & out.isna().to_numpy()
+        ctx.add(np.flatnonzero(bad), col.name, "must be a finite number", s)
+        v = out.to_numpy()
+        ok = ~np.isnan(v)
+        out_of_range = np.zeros(n, dtype=bool)
+        if col.low is not None:
+            out_of_range |= ok & ((v <= col.low) if col.low_open else (v < col.low))
+        if col.high is not None:
+            out_of_range |= ok & ((v >= col.high) if col.high_open else (v > col.high))
+        ctx.add(np.flatnonzero(out_of_range), col.name, col.range_rule(), s)
+        return out
+    if col.kind == "bool":
+        out = _as_bool(s)
+        bad = ~missing & out.isna().to_numpy()
+        ctx.add(np.flatnonzero(bad), col.name, "must be true or false (also accepted: yes/no, 1/0)", s)
+        return out.where(~missing, col.default).astype(bool)
+    if col.kind == "date":
+        out = _as_date(s)
+        bad = ~missing & out.isna().to_numpy()
+        ctx.add(np.flatnonzero(bad), col.name, "must be a date written YYYY-MM-DD", s)
+        return out
+    raise AssertionError(col.kind)
+
+
+def _parse_table(raw: pd.DataFrame, schema: TableSchema, src: str, line_offset: int | None,
+                 warnings: list[str]) -> tuple[pd.DataFrame, list[Problem]]:
+    raw = raw.reset_index(drop=True)
+    raw.columns = [str(c).strip() for c in raw.columns]
+    keys = _as_text(raw[schema.key]).rename(schema.key) if schema.key in raw.columns else None
+    ctx = _Ctx(src, schema.name, line_offset, keys)
+    if len(raw) == 0:
+        ctx.table_problem(f"has no rows; a portfolio needs at least one {schema.name[:-1]}")
+    out = pd.DataFrame(index=pd.RangeIndex(len(raw)))
+    for col in schema.columns:
+        out[col.name] = _parse_column(raw, col, ctx)
+    # betas
+    betas = [c for c in raw.columns if c.startswith(BETA_PREFIX)]
+    if betas and not schema.allows_betas:
+        ctx.table_problem(f"factor loadings ({', '.join(betas)}) belong in exporters or importers, not {schema.name}")
+    elif betas:
+        for c in betas:
+            name = c[len(BETA_PREFIX):]
+            if not _BETA_NAME.fullmatch(name):
+                ctx.table_problem("factor loading columns are named beta_<factor>, <factor> in lower case "
+                                  "letters, digits and _", c)
+                continue
+            s = raw[c].reset_index(drop=True)
+            miss = _missing(s)
+            v = _as_number(s)
+            ctx.add(np.flatnonzero(~miss & v.isna().to_numpy()), c, "must be a finite number (or empty)", s)
+            ctx.add(np.flatnonzero(v.abs().to_numpy() >= 1), c, "a loading must lie in (-1, 1)", s)
+            out[c] = v
+        cols = [c for c in betas if c in out.columns]
+        if cols:
+            ss = (out[cols].fillna(0.0) ** 2).sum(axis=1).to_numpy()
+            ctx.add(np.flatnonzero(ss >= 1.0), ", ".join(cols),
+                    "the sum of squared loadings must be < 1 (it is the systematic share of variance); "
+                    "scale the loadings down")
+    # the user's own columns are kept: they can segment results later
+    known = set(schema.names)
+    for c in raw.columns:
+        if c in known or c.startswith(BETA_PREFIX):
+            continue
+        near = difflib.get_close_matches(c, list(known), n=1, cutoff=0.8)
+        if near and near[0] not in raw.columns:
+            warnings.append(f"{src} [{schema.name}]: column '{c}' is not a riskmodel column and is kept as data; "
+                            f"did you mean '{near[0]}'?")
+        out[c] = raw[c].to_numpy()
+    # unique key
+    if schema.key in raw.columns:
+        k = out[schema.key]
+        dup = k.notna() & k.duplicated(keep=False)
+        ctx.add(np.flatnonzero(dup.to_numpy()), schema.key, f"{schema.key} must be unique; this id appears more than once")
+    return out, ctx.problems
+
+
+# ------------------------------------------------------------------ rules across columns and tables
+
+
+def _rating_rules(df: pd.DataFrame, ctx: _Ctx, ref: ReferenceData):
+    grades = list(ref.master_scale.index)
+    has_rating = df["rating"].notna().to_numpy()
+    bad = has_rating & ~df["rating"].isin(grades).to_numpy()
+    ctx.add(np.flatnonzero(bad), "rating", f"must be a grade of the master scale ({', '.join(grades)})",
+            df["rating"])
+    neither = ~has_rating & df["pd"].isna().to_numpy()
+    ctx.add(np.flatnonzero(neither), "rating, pd", "give a rating or a pd (a pd overrides the rating)")
+
+
+def _build(raws: dict, reference: ReferenceData, file_hashes: dict) -> Portfolio:
+    problems: list[Problem] = []
+    warnings: list[str] = []
+    typed: dict[str, pd.DataFrame] = {}
+    ctxs: dict[str, _Ctx] = {}
+    for name, schema in TABLES.items():
+        if name not in raws:
+            continue
+        raw, src, offset = raws[name]
+        if not isinstance(raw, pd.DataFrame):
+            problems.append(Problem(src, name, f"expected a pandas DataFrame, got {type(raw).__name__}"))
+            continue
+        df, pr = _parse_table(raw.copy(), schema, src, offset, warnings)
+        problems += pr
+        typed[name] = df
+        keys = df[schema.key] if schema.key in df.columns else None
+        ctxs[name] = _Ctx(src, name, offset, keys)
+
+    if "exporters" in typed:
+        _rating_rules(typed["exporters"], ctxs["exporters"], reference)
+    if "importers" in typed:
+        imp, ctx = typed["importers"], ctxs["importers"]
+        _rating_rules(imp, ctx, reference)
+        known = imp["country"].notna().to_numpy() & imp["country"].fillna("").str.fullmatch(r"[A-Z]{3}").to_numpy(dtype=bool)
+        bad = known & ~imp["country"].isin(reference.countries.index).to_numpy()
+        ctx.add(np.flatnonzero(bad), "country",
+                "country is not in the country table; add it there (with its region) or correct the code",
+                imp["country"])
+    if "covers" in typed:
+        cov, ctx = typed["covers"], ctxs["covers"]
+        for fk, table in (("exporter_id", "exporters"), ("importer_id", "importers")):
+            if table in typed:
+                ids = set(typed[table][TABLES[table].key].dropna())
+                bad = cov[fk].notna().to_numpy() & ~cov[fk].isin(ids).to_numpy()
+                ctx.add(np.flatnonzero(bad), fk, f"must be an {fk} present in {table}", cov[fk])
+        both = cov["start"].notna() & cov["end"].notna()
+        bad = both & (cov["end"] <= cov["start"])
+        ctx.add(np.flatnonzero(bad.to_numpy()), "end", "end must be after start",
+                cov["end"].dt.strftime("%Y-%m-%d"))
+        both = cov["collateral_with"].notna() & cov["collateral_without"].notna()
+        bad = both & (cov["collateral_with"] > cov["collateral_without"])
+        ctx.add(np.flatnonzero(bad.to_numpy()), "collateral_with",
+                "collateral_with must not exceed collateral_without (the cover frees collateral)",
+                cov["collateral_with"])
+    for c in ctxs.values():
+        problems += c.problems
+    raise_if(problems, "portfolio")
+    sources = {name: raws[name][1] for name in raws}
+    return Portfolio(typed["exporters"], typed["importers"], typed["covers"], reference, sources,
+                     file_hashes, warnings)
+
+
+def write_portfolio(portfolio: Portfolio, out: str | Path, fmt: str = "csv") -> Path:
+    """Write the three tables to a directory (``csv`` or ``parquet``)."""
+    d = Path(out)
+    d.mkdir(parents=True, exist_ok=True)
+    for name in TABLES:
+        df = getattr(portfolio, name).copy()
+        for c in df.columns:
+            if pd.api.types.is_datetime64_any_dtype(df[c]):
+                df[c] = df[c].dt.strftime("%Y-%m-%d")
+        if fmt == "csv":
+            df.to_csv(d / f"{name}.csv", index=False)
+        else:
+            df.to_parquet(d / f"{name}.parquet", index=False)
+    return d

@@ -1,0 +1,217 @@
+"""The result of a simulation: losses, metrics with errors, provenance.
+
+Modelled on arch's ``ARCHModelResult``: DataFrame properties computed once
+and cached, ``summary()`` for people, ``__str__`` delegating to it, and
+accessors (``conf_int``, ``el``, ``var``, ``es``, ``ec``, ``prob_exceed``)
+that return numbers with their Monte Carlo errors.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import platform
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import __version__
+from .estimators import Estimate, LossSample
+from .schema import COUNT_COLUMNS, LOSS_COMPONENTS, LOSSES_SCHEMA, METRICS_SCHEMA, conform
+
+
+class SimulationResult:
+    """Per-simulation losses and the metrics estimated from them."""
+
+    def __init__(self, loss, count, weight, scenario, portfolio, model, elapsed: float, run_info: dict):
+        self._loss = loss
+        self._count = count
+        self._weight = weight
+        self.scenario = scenario
+        self.portfolio = portfolio
+        self.model = model
+        self.elapsed = elapsed
+        self.run_info = run_info
+        self._metric_cache: dict = {}
+
+    # ---------------------------------------------------------------- data
+
+    @property
+    def n_sims(self) -> int:
+        return self._loss.shape[0]
+
+    @property
+    def seed(self) -> int:
+        return self.scenario.simulation.seed
+
+    @cached_property
+    def total_loss(self) -> np.ndarray:
+        return self._loss.sum(axis=1)
+
+    @cached_property
+    def losses(self) -> pd.DataFrame:
+        """One row per simulation: total loss, loss by component, event counts, weight."""
+        df = pd.DataFrame({"sim": np.arange(self.n_sims, dtype=np.int64), "loss": self.total_loss})
+        for i, c in enumerate(LOSS_COMPONENTS):
+            df[c] = self._loss[:, i]
+        for i, c in enumerate(COUNT_COLUMNS):
+            df[c] = self._count[:, i]
+        df["weight"] = 1.0 if self._weight is None else self._weight
+        return conform(df, LOSSES_SCHEMA)
+
+    @cached_property
+    def sample(self) -> LossSample:
+        return LossSample(self.total_loss, self._weight, self.scenario.simulation.ci_level)
+
+    # ---------------------------------------------------------------- metrics
+
+    @property
+    def levels(self) -> list[float]:
+        return list(self.scenario.simulation.levels)
+
+    def el(self) -> Estimate:
+        return self.sample.mean()
+
+    def sd(self) -> Estimate:
+        return self.sample.sd()
+
+    def var(self, level: float) -> Estimate:
+        return self.sample.var(level)[0]
+
+    def es(self, level: float) -> Estimate:
+        return self.sample.es(level)
+
+    def ec(self, level: float) -> Estimate:
+        return self.sample.ec(level)
+
+    def prob_exceed(self, threshold: float) -> Estimate:
+        return self.sample.prob_exceed(threshold)
+
+    def metrics(self, levels=None, thresholds=()) -> pd.DataFrame:
+        """Tidy table: scenario, metric, level, value, se, ci_low, ci_high."""
+        levels = tuple(sorted(set(levels if levels is not None else self.levels)))
+        thresholds = tuple(sorted(set(float(t) for t in thresholds)))
+        for lv in levels:
+            if not 0 < lv < 1:
+                raise ValueError(f"confidence levels must lie in (0, 1), got {lv}")
+        key = (levels, thresholds)
+        if key not in self._metric_cache:
+            s = self.sample
+            rows = [("el", None, s.mean()), ("sd", None, s.sd())]
+            for lv in levels:
+                rows += [("var", lv, s.var(lv)[0]), ("es", lv, s.es(lv)), ("ec", lv, s.ec(lv))]
+            rows += [("p_exceed", t, s.prob_exceed(t)) for t in thresholds]
+            df = pd.DataFrame([
+                {"scenario": self.scenario.name, "metric": m, "level": lv, "value": e.value, "se": e.se,
+                 "ci_low": e.ci_low, "ci_high": e.ci_high}
+                for m, lv, e in rows
+            ])
+            df["level"] = pd.array(df["level"].tolist(), dtype="Float64")
+            self._metric_cache[key] = conform(df, METRICS_SCHEMA)
+        return self._metric_cache[key].copy()
+
+    def conf_int(self, levels=None, thresholds=()) -> pd.DataFrame:
+        """Confidence intervals of every metric, indexed by (metric, level)."""
+        m = self.metrics(levels, thresholds)
+        return m.set_index(["metric", "level"])[["ci_low", "ci_high"]]
+
+    @property
+    def warnings(self) -> list[str]:
+        out = list(self.portfolio.warnings) + list(self.model.warnings)
+        for lv in self.levels:
+            w = self.sample.tail_warning(lv)
+            if w:
+                out.append(w)
+        return out
+
+    # ---------------------------------------------------------------- provenance
+
+    @cached_property
+    def provenance(self) -> dict:
+        import numba
+        import scipy
+
+        p = self.portfolio
+        return {
+            "riskmodel_version": __version__,
+            "created_utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            "scenario": self.scenario.name,
+            "scenario_sha256": self.scenario.content_hash,
+            "scenario_sources": self.scenario.sources,
+            "seed": self.seed,
+            "n_sims": self.n_sims,
+            "method": "plain",
+            "portfolio_sha256": p.content_hash,
+            "portfolio_files": {t: {"path": p.sources.get(t), "sha256": p.file_hashes.get(t)}
+                                for t in ("exporters", "importers", "covers")},
+            "reference": p.reference.sources,
+            "n_covers": int(len(p.covers)),
+            "n_covers_live": int(len(self.model.covers)),
+            "reporting_currency": self.scenario.reporting.currency,
+            "elapsed_seconds": round(self.elapsed, 3),
+            "run": self.run_info,
+            "versions": {"python": platform.python_version(), "numpy": np.__version__, "numba": numba.__version__,
+                         "pandas": pd.__version__, "scipy": scipy.__version__},
+        }
+
+    # ---------------------------------------------------------------- output
+
+    def to_dir(self, out: str | Path, thresholds=()) -> Path:
+        """Write metrics.parquet/.csv, losses.parquet and run.json into ``out``."""
+        d = Path(out)
+        d.mkdir(parents=True, exist_ok=True)
+        m = self.metrics(thresholds=thresholds)
+        m.to_parquet(d / "metrics.parquet", index=False)
+        m.to_csv(d / "metrics.csv", index=False)
+        self.losses.to_parquet(d / "losses.parquet", index=False)
+        (d / "run.json").write_text(json.dumps(self.provenance, indent=2, default=str) + "\n")
+        return d
+
+    def metrics_records(self, thresholds=()) -> list[dict]:
+        m = self.metrics(thresholds=thresholds)
+        recs = m.astype({"level": object}).to_dict(orient="records")
+        for r in recs:
+            r["level"] = None if pd.isna(r["level"]) else float(r["level"])
+        return recs
+
+    def _unit(self) -> tuple[float, str]:
+        ccy = self.scenario.reporting.currency
+        scale = max(self.model.total_ead, 1.0)
+        for f, name in ((1e12, "tn"), (1e9, "bn"), (1e6, "m"), (1e3, "k")):
+            if scale / f >= 100:
+                return f, f"{ccy} {name}"
+        return 1.0, ccy
+
+    def summary(self) -> str:
+        f, unit = self._unit()
+        sim = self.scenario.simulation
+        ci = int(round(sim.ci_level * 100))
+        lines = [
+            f"riskmodel {__version__} | scenario {self.scenario.name!r} | {self.n_sims:,} simulations | "
+            f"seed {self.seed} | {sim.horizon_years:g}-year horizon from {sim.valuation_date}",
+            f"portfolio: {len(self.portfolio.exporters)} exporters, {len(self.portfolio.importers)} importers, "
+            f"{len(self.model.covers)} live covers of {len(self.portfolio.covers)}; insured exposure "
+            f"{self.model.total_ead / f:,.1f} {unit}",
+            "",
+            f"{'metric':<10}{'level':>8}{'value':>14}{'std err':>12}{f'{ci}% CI':>26}   ({unit})",
+        ]
+        for r in self.metrics().itertuples():
+            lv = "" if pd.isna(r.level) else f"{r.level:g}"
+            lines.append(f"{r.metric:<10}{lv:>8}{r.value / f:>14,.3f}{r.se / f:>12,.3f}"
+                         f"{f'[{r.ci_low / f:,.3f}, {r.ci_high / f:,.3f}]':>26}")
+        comp = self.losses[list(LOSS_COMPONENTS)].mean() / f
+        lines += ["", "expected loss by source: " + ", ".join(
+            f"{c.removeprefix('loss_').replace('_', ' ')} {v:,.3f}" for c, v in comp.items())]
+        for w in self.warnings:
+            lines.append(f"warning: {w}")
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def __repr__(self) -> str:
+        return f"<SimulationResult scenario={self.scenario.name!r} n_sims={self.n_sims} seed={self.seed}>"
+
+    def _repr_html_(self) -> str:
+        return "<pre>" + self.summary().replace("&", "&amp;").replace("<", "&lt;") + "</pre>"

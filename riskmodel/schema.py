@@ -1,0 +1,173 @@
+"""Table schemas, declared once: portfolio inputs and every output table.
+
+Validation, loading, the sample generator, the docs and the writers all read
+these declarations; nothing else lists column names.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+PRODUCTS = ("bid", "advance_payment", "performance", "warranty", "credit")
+GUARANTEE_PRODUCTS = ("bid", "advance_payment", "performance", "warranty")
+IMPORTER_KINDS = ("sovereign", "state", "private")
+BETA_PREFIX = "beta_"
+
+
+@dataclass(frozen=True)
+class Column:
+    """One input column: its type, whether it is required, and its own rule."""
+
+    name: str
+    kind: str  # id | text | code3 | choice | number | bool | date
+    required: bool = True
+    default: object = None
+    choices: tuple = ()
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False  # True: value must be > low (else >=)
+    high_open: bool = False  # True: value must be < high (else <=)
+    doc: str = ""
+
+    def range_rule(self) -> str:
+        lo = "(" if self.low_open else "["
+        hi = ")" if self.high_open else "]"
+        a = "-inf" if self.low is None else f"{self.low:g}"
+        b = "inf" if self.high is None else f"{self.high:g}"
+        return f"must be a number in {lo}{a}, {b}{hi}"
+
+
+@dataclass(frozen=True)
+class TableSchema:
+    name: str
+    key: str
+    columns: tuple[Column, ...]
+    allows_betas: bool = False
+    doc: str = ""
+
+    @property
+    def required(self) -> list[str]:
+        return [c.name for c in self.columns if c.required]
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+
+_RATING = Column("rating", "text", required=False, doc="grade of the master scale; `pd` overrides it")
+_PD = Column("pd", "number", required=False, low=0.0, high=1.0, high_open=True,
+             doc="one-year probability of default; overrides `rating`")
+
+EXPORTERS = TableSchema(
+    "exporters",
+    key="exporter_id",
+    allows_betas=True,
+    doc="Korean exporters whose guarantees the agency insures.",
+    columns=(
+        Column("exporter_id", "id", doc="unique id"),
+        _RATING,
+        _PD,
+        Column("sector", "text", required=False, default="defence",
+               doc="sector factor the exporter loads on (default 'defence')"),
+    ),
+)
+
+IMPORTERS = TableSchema(
+    "importers",
+    key="importer_id",
+    allows_betas=True,
+    doc="Overseas buyers (ministries of defence, state arsenals, private firms).",
+    columns=(
+        Column("importer_id", "id", doc="unique id"),
+        Column("country", "code3", doc="ISO 3166 alpha-3 code present in the country table"),
+        Column("kind", "choice", choices=IMPORTER_KINDS, doc="sovereign, state or private"),
+        _RATING,
+        _PD,
+    ),
+)
+
+COVERS = TableSchema(
+    "covers",
+    key="cover_id",
+    doc="Insured guarantees and receivables, one row per cover.",
+    columns=(
+        Column("cover_id", "id", doc="unique id"),
+        Column("exporter_id", "id", doc="must exist in exporters"),
+        Column("importer_id", "id", doc="must exist in importers"),
+        Column("product", "choice", choices=PRODUCTS, doc="bid, advance_payment, performance, warranty or credit"),
+        Column("amount", "number", low=0.0, low_open=True, doc="face amount in `currency`, > 0"),
+        Column("currency", "code3", doc="ISO 4217 code with a rate in the scenario's [reporting.fx]"),
+        Column("insured_share", "number", low=0.0, high=1.0, low_open=True, doc="share of the loss the agency bears"),
+        Column("start", "date", doc="date the cover starts"),
+        Column("end", "date", doc="date the cover ends, after `start`"),
+        Column("on_demand", "bool", required=False, default=True,
+               doc="on-demand (true) or conditional (false) guarantee; default true"),
+        Column("premium_rate", "number", required=False, low=0.0, doc="annual premium on the outstanding"),
+        Column("collateral_without", "number", required=False, low=0.0, high=1.0,
+               doc="collateral the bank would ask without the cover, share of amount"),
+        Column("collateral_with", "number", required=False, low=0.0, high=1.0,
+               doc="collateral asked with the cover, share of amount"),
+        Column("contract_id", "text", required=False, doc="groups covers of one export contract"),
+    ),
+)
+
+TABLES = {t.name: t for t in (EXPORTERS, IMPORTERS, COVERS)}
+
+# ---------------------------------------------------------------- outputs
+
+#: metric name -> what it is; `level` is a confidence level or a threshold.
+METRICS = {
+    "el": "expected loss",
+    "sd": "standard deviation of the loss",
+    "var": "value at risk at confidence level `level`",
+    "es": "expected shortfall at confidence level `level`",
+    "ec": "economic capital = VaR - EL at confidence level `level`",
+    "p_exceed": "probability that the loss exceeds the threshold `level`",
+}
+
+METRICS_SCHEMA = {
+    "scenario": "string",
+    "metric": "string",
+    "level": "Float64",  # null for el and sd
+    "value": "float64",
+    "se": "float64",
+    "ci_low": "float64",
+    "ci_high": "float64",
+}
+
+#: per-simulation outputs written to losses.parquet
+LOSSES_SCHEMA = {
+    "sim": "int64",
+    "loss": "float64",
+    "loss_default_calls": "float64",  # guarantees called after the exporter defaulted
+    "loss_solvent_calls": "float64",  # guarantees called while the exporter was solvent
+    "loss_credit": "float64",  # receivables lost to importer default
+    "n_exporter_defaults": "int32",
+    "n_importer_defaults": "int32",
+    "n_country_events": "int32",
+    "n_calls": "int32",
+    "weight": "float64",  # likelihood ratio; 1 for plain Monte Carlo
+}
+LOSS_COMPONENTS = ("loss_default_calls", "loss_solvent_calls", "loss_credit")
+COUNT_COLUMNS = ("n_exporter_defaults", "n_importer_defaults", "n_country_events", "n_calls")
+
+
+def empty_frame(schema: dict[str, str]) -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=t) for c, t in schema.items()})
+
+
+def conform(df: pd.DataFrame, schema: dict[str, str]) -> pd.DataFrame:
+    """Order and type the columns of an output table as its schema says."""
+    missing = set(schema) - set(df.columns)
+    if missing:
+        raise AssertionError(f"output table lacks columns {sorted(missing)}")  # a bug, not user input
+    out = df[list(schema)].astype(schema)
+    for c, t in schema.items():
+        if t == "float64" and not np.isfinite(out[c].to_numpy()).all():
+            raise AssertionError(f"non-finite value in output column {c!r}")
+    return out.reset_index(drop=True)
