@@ -13,7 +13,7 @@ Counter layout (four 32-bit words):
     c1 = (sim >> 32) & 0xffff | stream << 16
     c2 = item
     c3 = sub
-One block gives four 32-bit words, i.e. two 53-bit uniforms.
+One block gives four 32-bit words, i.e. two 52-bit uniforms.
 """
 import numpy as np
 from numba import njit
@@ -26,7 +26,6 @@ _MASK32 = np.uint64(0xFFFFFFFF)
 _MASK16 = np.uint64(0xFFFF)
 _S16 = np.uint64(16)
 _S32 = np.uint64(32)
-_S5 = np.uint64(5)
 _S6 = np.uint64(6)
 
 # What each stream is for. Values are part of the reproducibility contract:
@@ -76,10 +75,11 @@ def block_nb(k0, k1, sim, stream, item, sub):
 
 @njit(cache=True)
 def to_unit_nb(a, b):
-    """Two 32-bit words -> a 53-bit uniform strictly inside (0, 1)."""
-    return (np.float64((a >> _S5) * np.uint64(67108864) + (b >> _S6)) + 0.5) * (
-        1.0 / 9007199254740992.0
-    )
+    """Two 32-bit words -> a uniform on the 52-bit grid (k + 0.5) / 2**52, strictly inside (0, 1).
+
+    52 bits, not 53: k + 0.5 must be exact in a double, else the top value rounds to 1.0.
+    """
+    return (np.float64((a >> _S6) * np.uint64(67108864) + (b >> _S6)) + 0.5) * (1.0 / 4503599627370496.0)
 
 
 @njit(cache=True)
