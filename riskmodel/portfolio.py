@@ -220,6 +220,8 @@ def _as_text(s: pd.Series) -> pd.Series:
     def conv(v):
         if isinstance(v, str):
             return v.strip()
+        if v is None or (isinstance(v, (float, np.floating)) and np.isnan(v)) or v is pd.NA or v is pd.NaT:
+            return None
         if isinstance(v, (float, np.floating)) and float(v).is_integer():
             return str(int(v))  # Excel and Parquet give integral ids as floats
         return str(v)
