@@ -46,7 +46,7 @@ def run_main(portfolio=None, scenario=None, sims=None, seed=None, levels=None, t
     if bad:
         raise InputError([_threshold_problem(t) for t in bad], "options")
     if not quiet and not kernels_cached():
-        click.echo("compiling the numerical kernels (first run after install, about a minute; cached afterwards)...",
+        click.echo("compiling the numerical kernels (first run after install only, some seconds; cached afterwards)...",
                    err=True)
     result = simulate(pf, sc, n_sims=sims, seed=seed, levels=levels, chunk_size=chunk_size, n_threads=threads,
                       progress=not quiet and sys.stderr.isatty())
