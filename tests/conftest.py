@@ -72,3 +72,15 @@ def sample_portfolio():
 @pytest.fixture(scope="session")
 def baseline():
     return rm.load_scenario()
+
+
+def copy_sample(dest: Path, edit_covers=None) -> Path:
+    """The bundled sample as CSV files in ``dest``; ``edit_covers(df)`` may change covers (all text)."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for f in SAMPLE.iterdir():
+        (dest / f.name).write_text(f.read_text())
+    if edit_covers is not None:
+        cov = pd.read_csv(dest / "covers.csv", dtype=str)
+        edit_covers(cov)
+        cov.to_csv(dest / "covers.csv", index=False)
+    return dest

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from riskmodel.cli import cli
 from riskmodel.schema import METRICS, METRICS_SCHEMA
 
-from conftest import REPO, SAMPLE
+from conftest import REPO, SAMPLE, copy_sample
 
 README = (REPO / "README.md").read_text()
 
@@ -61,14 +61,11 @@ def test_run_json_and_out_follow_the_contract(tmp_path):
 
 
 def test_invalid_input_exits_2_and_writes_nothing(tmp_path):
-    bad = tmp_path / "pf"
-    bad.mkdir()
-    for f in SAMPLE.iterdir():
-        (bad / f.name).write_text(f.read_text())
-    cov = pd.read_csv(bad / "covers.csv", dtype=str)
-    cov.loc[0, "insured_share"] = "2"
-    cov.loc[1, "product"] = "loan"
-    cov.to_csv(bad / "covers.csv", index=False)
+    def edit(cov):
+        cov.loc[0, "insured_share"] = "2"
+        cov.loc[1, "product"] = "loan"
+
+    bad = copy_sample(tmp_path / "pf", edit)
     out = tmp_path / "out"
     res = CliRunner().invoke(cli, ["run", "--portfolio", str(bad), "--out", str(out), "--sims", "1000"])
     assert res.exit_code == 2 and not out.exists()

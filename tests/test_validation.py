@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 import riskmodel as rm
 from riskmodel.sample import sample_frames
 
-from conftest import SAMPLE
+from conftest import SAMPLE, copy_sample
 
 
 @pytest.fixture()
@@ -76,13 +76,10 @@ def test_duplicate_ids_missing_columns_and_loadings(frames):
 
 
 def test_csv_problems_name_the_file_and_line(tmp_path):
-    d = tmp_path / "pf"
-    d.mkdir()
-    for f in SAMPLE.iterdir():
-        (d / f.name).write_text(f.read_text())
-    cov = pd.read_csv(d / "covers.csv", dtype=str)
-    cov.loc[4, "amount"] = "12,5x"
-    cov.to_csv(d / "covers.csv", index=False)
+    def edit(cov):
+        cov.loc[4, "amount"] = "12,5x"
+
+    d = copy_sample(tmp_path / "pf", edit)
     with pytest.raises(rm.InputError) as exc:
         rm.load_portfolio(d)
     (prob,) = exc.value.problems
