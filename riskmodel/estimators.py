@@ -119,7 +119,7 @@ class LossSample:
         """VaR with Woodruff interval; also returns the slope 1/f used by EC."""
         q = self.quantile_at(level)
         s = self._cdf_se(q)
-        if s == 0.0:  # plain MC: F_n(q) in {0,1} cannot happen for 0<level<1; weighted degenerate
+        if s == 0.0:  # every weighted point on one side of q: fall back to the plain-MC binomial error
             s = np.sqrt(level * (1 - level) / self.n)
         lo = self.quantile_at(max(level - self.z * s, 0.0))
         hi = self.quantile_at(min(level + self.z * s, 1.0))

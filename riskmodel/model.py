@@ -16,8 +16,8 @@ from scipy import special, stats
 
 from .errors import Problem, raise_if
 from .portfolio import Portfolio
-from .scenario import FACTOR_KINDS, LGDSpec, Scenario
-from .schema import BETA_PREFIX, GUARANTEE_PRODUCTS, PRODUCTS
+from .scenario import LGDSpec, Scenario
+from .schema import BETA_PREFIX
 
 HOME_COUNTRY = "KOR"
 DAYS_PER_YEAR = 365.25

@@ -17,9 +17,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import InputError, Problem, raise_if
+from .errors import Problem, raise_if
 from .reference import ReferenceData, load_reference
-from .schema import BETA_PREFIX, COVERS, EXPORTERS, GUARANTEE_PRODUCTS, IMPORTERS, TABLES, Column, TableSchema
+from .schema import BETA_PREFIX, TABLES, Column, TableSchema
 
 _BETA_NAME = re.compile(r"[a-z][a-z0-9_]*")
 _TRUE = {"true", "t", "yes", "y", "1"}

@@ -19,7 +19,6 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from .errors import InputError, Problem
-from .schema import GUARANTEE_PRODUCTS, IMPORTER_KINDS
 
 FACTOR_KINDS = ("global", "korea", "region", "country", "sector")
 

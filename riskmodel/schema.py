@@ -5,7 +5,7 @@ these declarations; nothing else lists column names.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd

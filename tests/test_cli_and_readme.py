@@ -4,7 +4,6 @@ import re
 import shlex
 
 import pandas as pd
-import pytest
 from click.testing import CliRunner
 
 from riskmodel.cli import cli

@@ -1,5 +1,4 @@
 """Bad input gets a clear error naming file, table, row, column and rule: all problems at once."""
-import math
 
 import numpy as np
 import pandas as pd
