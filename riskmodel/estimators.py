@@ -6,10 +6,12 @@ both modes share one path. Standard errors come from influence functions:
 ``se = sd(IF_i) / sqrt(n)``, variances always two-pass (never one-pass sums of
 squares, which lose all precision when the mean is large).
 
-- VaR: ``q = inf{x : F_n(x) >= alpha}`` with ``F_n(x) = mean(w 1{x_i <= x})``.
-  Its interval inverts the pointwise interval of ``F_n`` (Woodruff, 1952):
+- VaR: ``q = inf{x : T_n(x) <= 1 - alpha}`` with the tail estimate
+  ``T_n(x) = mean(w 1{x_i > x})`` (from the tail, not ``mean(w 1{x_i <= x})``:
+  under importance sampling the tail weights are the precise ones).
+  Its interval inverts the pointwise interval of ``T_n`` (Woodruff, 1952):
   ``[q(alpha - z s), q(alpha + z s)]`` with ``s`` the standard error of
-  ``F_n(q)``. For plain Monte Carlo this is the distribution-free
+  ``T_n(q)``. For plain Monte Carlo this is the distribution-free
   order-statistic interval; it stays valid when the loss distribution has an
   atom at the quantile (the interval then shrinks to the atom). The standard
   error reported is the half-width over z.
@@ -17,6 +19,12 @@ squares, which lose all precision when the mean is large).
   (it equals the tail mean with the atom split at alpha).
 - EC = VaR - EL, its influence function combining both (the quantile's via the
   slope ``1/f`` that the Woodruff interval measures).
+
+Stratified designs (importance sampling stratifies the shift direction) pass
+``strata``, one label per simulation: every standard error then uses the
+within-stratum variances, ``var(mean) = sum_h n_h s_h^2 / n^2``. The weights
+must already make the plain weighted mean unbiased (the engine corrects for
+unequal stratum counts).
 """
 from __future__ import annotations
 
@@ -48,18 +56,28 @@ def mean_and_var(v: np.ndarray) -> tuple[float, float]:
     return m + c, max(var, 0.0)
 
 
-def _se_of_mean(v: np.ndarray) -> float:
+def _se_of_mean(v: np.ndarray, strata: np.ndarray | None = None) -> float:
+    """Standard error of ``mean(v)``; with strata, from the within-stratum variances."""
     n = v.shape[0]
     if n < 2:
         return 0.0
-    _, var = mean_and_var(v)
-    return float(np.sqrt(var * n / (n - 1) / n))
+    if strata is None:
+        _, var = mean_and_var(v)
+        return float(np.sqrt(var * n / (n - 1) / n))
+    counts = np.bincount(strata)
+    sums = np.bincount(strata, weights=v)
+    means = sums / np.maximum(counts, 1)
+    d = v - means[strata]
+    dsum = np.bincount(strata, weights=d) / np.maximum(counts, 1)  # corrected two-pass, per stratum
+    ss = np.bincount(strata, weights=d * d) - counts * dsum * dsum
+    return float(np.sqrt(max(float(np.sum(np.maximum(ss, 0.0) * counts / np.maximum(counts - 1, 1))), 0.0)) / n)
 
 
 class LossSample:
     """Sorted losses and weights, shared by every estimator of one run."""
 
-    def __init__(self, x: np.ndarray, w: np.ndarray | None = None, ci_level: float = 0.95):
+    def __init__(self, x: np.ndarray, w: np.ndarray | None = None, ci_level: float = 0.95,
+                 strata: np.ndarray | None = None):
         x = np.asarray(x, dtype=float)
         if x.ndim != 1 or x.size < 2:
             raise ValueError("need a one-dimensional sample of at least two losses")
@@ -71,19 +89,34 @@ class LossSample:
         self.weighted = w is not None
         self.ci_level = ci_level
         self.z = _z(ci_level)
+        if strata is not None:
+            strata = np.asarray(strata, dtype=np.int64)
+            if strata.shape != x.shape or strata.min() < 0:
+                raise ValueError("strata must give one non-negative label per simulation")
+            if np.bincount(strata).max() < 2 or (np.bincount(strata)[np.unique(strata)] < 2).any():
+                raise ValueError("every stratum needs at least two simulations for a standard error")
+        self.strata = strata
         order = np.argsort(x, kind="stable")
         self.xs = x[order]
-        self.cw = np.cumsum(self.w[order]) / self.n  # F_n at each sorted point
+        # tail weight strictly above each sorted point: T_n(xs[i]) = mean(w 1{x > xs[i]})
+        ws = self.w[order]
+        above = np.concatenate([np.cumsum(ws[::-1])[::-1][1:], [0.0]]) / self.n
+        # ties: T_n at a tied value excludes every copy of it
+        last = np.searchsorted(self.xs, self.xs, side="right") - 1
+        self.tail = above[last]
 
     # ---------------------------------------------------------------- basics
 
     def _interval(self, value: float, se: float) -> Estimate:
         return Estimate(value, se, value - self.z * se, value + self.z * se)
 
+    def _se(self, v: np.ndarray) -> float:
+        return _se_of_mean(v, self.strata)
+
     def mean(self) -> Estimate:
         v = self.w * self.x
         m, _ = mean_and_var(v)
-        return self._interval(m, _se_of_mean(v))
+        return self._interval(m, self._se(v))
 
     def sd(self) -> Estimate:
         mu = self.mean().value
@@ -91,29 +124,31 @@ class LossSample:
         var, _ = mean_and_var(d2)
         var *= self.n / (self.n - 1)
         s = float(np.sqrt(var))
-        se = _se_of_mean(d2) / (2 * s) if s > 0 else 0.0
+        se = self._se(d2) / (2 * s) if s > 0 else 0.0
         return self._interval(s, se)
 
     def prob_exceed(self, threshold: float) -> Estimate:
         ind = self.w * (self.x > threshold)
         p, _ = mean_and_var(ind)
-        se = _se_of_mean(ind)
-        if not self.weighted:  # Wilson score interval: sensible at p = 0 or 1
+        se = self._se(ind)
+        if not self.weighted and self.strata is None:  # Wilson score interval: sensible at p = 0 or 1
             z, n = self.z, self.n
             centre = (p + z * z / (2 * n)) / (1 + z * z / n)
             half = z / (1 + z * z / n) * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-            return Estimate(p, se, max(0.0, centre - half), min(1.0, centre + half))
+            # rounding can put a bound a hair inside p = 0 or 1: the interval always holds the estimate
+            return Estimate(p, se, min(p, max(0.0, centre - half)), max(p, min(1.0, centre + half)))
         return Estimate(p, se, max(0.0, p - self.z * se), p + self.z * se)
 
     # ---------------------------------------------------------------- tail
 
     def quantile_at(self, level: float) -> float:
-        """inf{x : F_n(x) >= level}; the largest loss if no such x."""
-        i = int(np.searchsorted(self.cw, level * (1 - 1e-12), side="left"))
+        """inf{x : T_n(x) <= 1 - level}; the largest loss if no such x."""
+        target = (1.0 - level) * (1 + 1e-12) + 1e-15  # rounding of the sums must not skip an exact hit
+        i = int(np.searchsorted(-self.tail, -target, side="left"))  # tail is non-increasing
         return float(self.xs[min(i, self.n - 1)])
 
     def _cdf_se(self, q: float) -> float:
-        return _se_of_mean(self.w * (self.x <= q))
+        return self._se(self.w * (self.x > q))
 
     def var(self, level: float) -> tuple[Estimate, float]:
         """VaR with Woodruff interval; also returns the slope 1/f used by EC."""
@@ -131,14 +166,14 @@ class LossSample:
         q = self.quantile_at(level)
         excess = self.w * np.maximum(self.x - q, 0.0) / (1 - level)
         m, _ = mean_and_var(excess)
-        return self._interval(q + m, _se_of_mean(excess))
+        return self._interval(q + m, self._se(excess))
 
     def ec(self, level: float) -> Estimate:
         v, slope = self.var(level)
         mu = self.mean().value
-        # influence functions: VaR -> slope * (alpha - w 1{x <= q}); EL -> w x
-        infl = slope * (level - self.w * (self.x <= v.value)) - self.w * self.x
-        return self._interval(v.value - mu, _se_of_mean(infl))
+        # influence functions: VaR -> slope * (w 1{x > q} - (1 - alpha)); EL -> w x
+        infl = slope * self.w * (self.x > v.value) - self.w * self.x
+        return self._interval(v.value - mu, self._se(infl))
 
     def tail_warning(self, level: float) -> str | None:
         """Say when too few simulations lie beyond a level for its interval to close."""

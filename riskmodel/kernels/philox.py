@@ -36,6 +36,10 @@ STREAM_IDIO = 3  # idiosyncratic shocks, item = latent index // 2
 STREAM_EVENT_EFFECT = 4  # importer default caused by a country event
 STREAM_CALL = 5  # per cover: (call given default, call without default)
 STREAM_LGD = 6  # per cover: beta LGD, sub = gamma attempts
+STREAM_GROUP = 7  # sparse path: candidates of a latent group, item = group, sub = candidate
+STREAM_EVENT_GROUP = 8  # sparse path: importers hit by a country event, item = segment, sub = candidate
+STREAM_CALL_GROUP = 9  # sparse path: calls without default, item = cover group, sub = candidate
+STREAM_STRATUM = 10  # importance sampling: position inside the stratum of the shift direction
 
 
 @njit(cache=True)

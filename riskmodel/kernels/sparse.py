@@ -1,0 +1,252 @@
+"""Sparse one-year kernel: the same model as ``one_year``, at a cost that follows what happens.
+
+Work per simulation grows with groups + defaults + calls, not with obligors
+or covers. Three exact devices, all thinning of Bernoulli trials:
+
+1. **Latent groups.** Latents sharing their loadings and idiosyncratic weight
+   (and a narrow PD band) form a group, members sorted by threshold,
+   highest first. Given the factors, member ``j`` defaults with
+   ``p_j = Phi((thr_j / scale - s) / sigma)``, at most ``p_max = p_first``.
+   Candidates arrive as Bernoulli(``p_max``) trials by geometric skipping;
+   a candidate's second uniform ``v`` gives ``w = v p_max``, uniform on
+   ``(0, p_max)``, and ``eps = Phi^-1(w)`` is exactly the idiosyncratic shock
+   conditioned on ``eps < Phi^-1(p_max)``. The member defaults iff its latent
+   ``(s + sigma eps) scale`` is below its threshold, i.e. with probability
+   ``p_j``; its default time follows from the latent as in the dense kernel.
+2. **Country events** hit the importers of their country, segment by segment
+   (importers with the same probability ``q``), by geometric skipping.
+3. **Calls without default** arrive per cover group (same rate, same event
+   country, window lengths within a factor of two), bounded by the group's
+   largest hazard and thinned to each cover's own hazard given its
+   exporter's default time and the event time.
+
+Calls after a default, credit losses and LGDs are then drawn only for the
+covers of defaulted obligors, from the same streams as the dense kernel. The
+sparse and dense kernels draw defaults from different streams: they agree in
+distribution, not draw by draw (tested against exact results and each other).
+"""
+import math
+
+import numpy as np
+from numba import njit, prange
+
+from .distributions import ndtr_nb, ndtri_nb
+from .one_year import LATENT_EVENT, LATENT_EXPORTER, LATENT_IMPORTER, _default_time_nb, _lgd_nb, draw_factors_nb
+from .philox import STREAM_CALL, STREAM_CALL_GROUP, STREAM_EVENT_GROUP, STREAM_GROUP, uniform2_nb, uniform_lane_nb
+
+
+@njit(cache=True)
+def _skip_nb(u, log_q):
+    """Failures before the next success of Bernoulli trials with ``log(1 - p) = log_q``, as a float.
+
+    Kept in floating point and capped: with a tiny ``p`` the count exceeds any
+    integer type, and the caller only compares it with a group's size.
+    """
+    if log_q == -np.inf:
+        return 0.0
+    q = math.log(u) / log_q
+    if q >= 1e18:
+        return 1e18
+    return np.floor(q)
+
+
+@njit(cache=True)
+def group_defaults_nb(m, g, k0, k1, sim, z, scale, tau, dlist, nd):
+    """Sample every group's defaults; append them to ``dlist``; return the new count."""
+    for gi in range(g.grp_ptr.shape[0] - 1):
+        lo = g.grp_ptr[gi]
+        n_g = g.grp_ptr[gi + 1] - lo
+        thr_max = m.thr[g.grp_mem[lo]]
+        if thr_max == -np.inf:  # pd = 0 for every member
+            continue
+        s = 0.0
+        for p in range(g.grp_load_ptr[gi], g.grp_load_ptr[gi + 1]):
+            s += g.grp_load_val[p] * z[g.grp_load_idx[p]]
+        sig = g.grp_idio[gi]
+        if sig == 0.0:  # no idiosyncratic part: the factors decide, members in threshold order
+            x = s * scale
+            for i in range(n_g):
+                j = g.grp_mem[lo + i]
+                if not x < m.thr[j]:
+                    break
+                tau[j] = _default_time_nb(m, j, x)
+                dlist[nd] = j
+                nd += 1
+            continue
+        p_max = ndtr_nb((thr_max / scale - s) / sig) if thr_max < np.inf else 1.0
+        if p_max <= 0.0:
+            continue
+        log_q = math.log1p(-p_max) if p_max < 1.0 else -np.inf
+        pos = -1
+        draw = 0
+        while True:
+            u_skip, v = uniform2_nb(k0, k1, sim, STREAM_GROUP, gi, draw)
+            draw += 1
+            step = _skip_nb(u_skip, log_q)
+            if pos + 1 + step >= n_g:
+                break
+            pos += 1 + int(step)
+            j = g.grp_mem[lo + pos]
+            x = (s + sig * ndtri_nb(v * p_max)) * scale
+            if x < m.thr[j]:
+                tau[j] = _default_time_nb(m, j, x)
+                dlist[nd] = j
+                nd += 1
+    return nd
+
+
+@njit(cache=True)
+def event_effects_nb(m, g, k0, k1, sim, tau, dlist, nd):
+    """Importers hit by their country's event default at the event time, if earlier than their own."""
+    nd0 = nd
+    for ii in range(nd0):
+        e = dlist[ii]
+        if m.latent_type[e] != LATENT_EVENT:
+            continue
+        te = tau[e]
+        for sg in range(g.ev_ptr[e], g.ev_ptr[e + 1]):
+            q = g.seg_q[sg]
+            if q <= 0.0:
+                continue
+            lo = g.seg_ptr[sg]
+            n_s = g.seg_ptr[sg + 1] - lo
+            log_q = math.log1p(-q) if q < 1.0 else -np.inf
+            pos = -1
+            draw = 0
+            while True:
+                u = uniform_lane_nb(k0, k1, sim, STREAM_EVENT_GROUP, sg, draw)
+                draw += 1
+                step = _skip_nb(u, log_q)
+                if pos + 1 + step >= n_s:
+                    break
+                pos += 1 + int(step)
+                j = g.seg_mem[lo + pos]
+                if te < tau[j]:
+                    if tau[j] == np.inf:
+                        dlist[nd] = j
+                        nd += 1
+                    tau[j] = te
+    return nd
+
+
+@njit(cache=True)
+def _solvent_hazard_nb(m, k, tau):
+    """Integrated intensity of a call without default on cover ``k`` over its solvent live window."""
+    a = m.cv_a[k]
+    b = m.cv_b[k]
+    te = tau[m.cv_exp[k]]
+    solvent_end = b if te > b else te
+    if solvent_end <= a:
+        return 0.0
+    hazard = m.cv_rate[k] * (solvent_end - a)
+    e = m.cv_event[k]
+    if e >= 0:
+        tc = tau[e]
+        if tc < solvent_end:
+            start = tc if tc > a else a
+            hazard += m.cv_rate[k] * (m.cv_mult[k] - 1.0) * (solvent_end - start)
+    return hazard
+
+
+@njit(cache=True)
+def sparse_cover_losses_nb(m, g, k0, k1, sim, tau, dlist, nd, called, clist, out_loss, out_count):
+    """Calls without default by thinning, then the covers of defaulted obligors."""
+    l_def = 0.0
+    l_solv = 0.0
+    l_cred = 0.0
+    nc = 0
+    for cg in range(g.cg_ptr.shape[0] - 1):
+        bound = g.cg_hazard[cg]
+        e = g.cg_event[cg]
+        if e >= 0 and tau[e] < np.inf:
+            bound *= g.cg_event_mult[cg]
+        p_max = -math.expm1(-bound)
+        if p_max <= 0.0:
+            continue
+        lo = g.cg_ptr[cg]
+        n_c = g.cg_ptr[cg + 1] - lo
+        log_q = math.log1p(-p_max) if p_max < 1.0 else -np.inf
+        pos = -1
+        draw = 0
+        while True:
+            u_skip, v = uniform2_nb(k0, k1, sim, STREAM_CALL_GROUP, cg, draw)
+            draw += 1
+            step = _skip_nb(u_skip, log_q)
+            if pos + 1 + step >= n_c:
+                break
+            pos += 1 + int(step)
+            k = g.cg_mem[lo + pos]
+            if v * p_max < -math.expm1(-_solvent_hazard_nb(m, k, tau)):
+                called[k] = 1
+                clist[nc] = k
+                nc += 1
+                l_solv += m.cv_ead[k] * _lgd_nb(m.cv_slgd_mean[k], m.cv_slgd_a[k], m.cv_slgd_b[k],
+                                                k0, k1, sim, 2 * k + 1)
+    n_calls = nc
+    for ii in range(nd):
+        j = dlist[ii]
+        t = tau[j]
+        for p in range(g.lc_ptr[j], g.lc_ptr[j + 1]):
+            k = g.lc_cov[p]
+            if not (m.cv_a[k] <= t < m.cv_b[k]):
+                continue
+            if m.cv_credit[k]:
+                l_cred += m.cv_ead[k] * _lgd_nb(m.cv_lgd_mean[k], m.cv_lgd_a[k], m.cv_lgd_b[k], k0, k1, sim, 2 * k)
+            elif called[k] == 0 and uniform_lane_nb(k0, k1, sim, STREAM_CALL, 2 * k, 0) < m.cv_p_call[k]:
+                n_calls += 1
+                l_def += m.cv_ead[k] * _lgd_nb(m.cv_lgd_mean[k], m.cv_lgd_a[k], m.cv_lgd_b[k], k0, k1, sim, 2 * k)
+    for i in range(nc):
+        called[clist[i]] = 0
+    out_loss[0] = l_def
+    out_loss[1] = l_solv
+    out_loss[2] = l_cred
+    out_count[3] = n_calls
+
+
+@njit(cache=True)
+def count_and_reset_nb(m, tau, dlist, nd, out_count):
+    """Count defaults by latent type and restore ``tau`` to all-infinite."""
+    ne = 0
+    ni = 0
+    nc = 0
+    for ii in range(nd):
+        j = dlist[ii]
+        t = m.latent_type[j]
+        if t == LATENT_EXPORTER:
+            ne += 1
+        elif t == LATENT_IMPORTER:
+            ni += 1
+        else:
+            nc += 1
+        tau[j] = np.inf
+    out_count[0] = ne
+    out_count[1] = ni
+    out_count[2] = nc
+
+
+@njit(cache=True)
+def simulate_one_sparse_nb(m, g, k0, k1, sim, z, tau, dlist, called, clist, out_loss, out_count):
+    scale = draw_factors_nb(m, k0, k1, sim, z)
+    nd = group_defaults_nb(m, g, k0, k1, sim, z, scale, tau, dlist, 0)
+    nd = event_effects_nb(m, g, k0, k1, sim, tau, dlist, nd)
+    sparse_cover_losses_nb(m, g, k0, k1, sim, tau, dlist, nd, called, clist, out_loss, out_count)
+    count_and_reset_nb(m, tau, dlist, nd, out_count)
+
+
+@njit(cache=True, parallel=True)
+def simulate_chunk_sparse_nb(m, g, k0, k1, sim0, n_blocks, out_loss, out_count):
+    """Sparse twin of ``one_year.simulate_chunk_nb``: same arguments plus the group index ``g``."""
+    n = out_loss.shape[0]
+    n_blocks = max(1, min(n, n_blocks))
+    n_lat = m.thr.shape[0]
+    n_cov = m.cv_exp.shape[0]
+    for blk in prange(n_blocks):
+        lo = blk * n // n_blocks
+        hi = (blk + 1) * n // n_blocks
+        z = np.empty(max(m.n_factors, 1))
+        tau = np.full(n_lat, np.inf)
+        dlist = np.empty(max(n_lat, 1), dtype=np.int64)
+        called = np.zeros(max(n_cov, 1), dtype=np.uint8)
+        clist = np.empty(max(n_cov, 1), dtype=np.int64)
+        for i in range(lo, hi):
+            simulate_one_sparse_nb(m, g, k0, k1, sim0 + i, z, tau, dlist, called, clist, out_loss[i], out_count[i])
