@@ -18,14 +18,18 @@ import numpy as np
 
 from .grouping import build_sparse
 from .kernels.one_year import N_COMPONENTS, N_COUNTS, simulate_chunk_nb
+from .kernels.importance import simulate_chunk_is_nb
 from .kernels.sparse import simulate_chunk_sparse_nb
 from .kernels.philox import seed_to_key
+from .errors import InputError, Problem
+from .importance import ISParams, design
 from .model import CompiledModel, compile_model
 from .portfolio import Portfolio
 from .results import SimulationResult
 from .scenario import Scenario, load_scenario
 
 DEFAULT_CHUNK = 50_000
+AUTO_IMPORTANCE_LEVEL = 0.99  # method = "auto" samples by importance when a level reaches this
 
 
 @contextlib.contextmanager
@@ -64,7 +68,7 @@ def run_chunks(model: CompiledModel, seed: int, n_sims: int, chunk_size: int | N
     """
     if sampling not in SAMPLINGS:
         raise ValueError(f"sampling must be one of {SAMPLINGS}, got {sampling!r}")
-    sparse = build_sparse(model.arrays) if sampling == "sparse" else None
+    sparse = sparse_index(model) if sampling == "sparse" else None
     k0, k1 = seed_to_key(seed)
     chunk = int(chunk_size or DEFAULT_CHUNK)
     if chunk < 1:
@@ -83,27 +87,98 @@ def run_chunks(model: CompiledModel, seed: int, n_sims: int, chunk_size: int | N
     return loss, count
 
 
+def sparse_index(model: CompiledModel):
+    """The model's sparse index, built once per compiled model."""
+    if getattr(model, "_sparse", None) is None:
+        model._sparse = build_sparse(model.arrays)
+    return model._sparse
+
+
+def run_chunks_is(model: CompiledModel, params: ISParams, seed: int, n_sims: int, chunk_size: int | None = None,
+                  progress=None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Importance-sampled losses, counts, likelihood-ratio weights and design cells.
+
+    The weights are the kernel's own (a pure function of seed and simulation);
+    ``cell_corrected`` turns them into the stratified estimator's.
+    """
+    k0, k1 = seed_to_key(seed)
+    chunk = int(chunk_size or DEFAULT_CHUNK)
+    if chunk < 1:
+        raise ValueError("chunk_size must be >= 1")
+    sparse = sparse_index(model)
+    loss = np.zeros((n_sims, N_COMPONENTS))
+    count = np.zeros((n_sims, N_COUNTS), dtype=np.int32)
+    weight = np.zeros(n_sims)
+    n_blocks = 4 * numba.get_num_threads()
+    for s in range(0, n_sims, chunk):
+        e = min(s + chunk, n_sims)
+        simulate_chunk_is_nb(model.arrays, sparse, params, k0, k1, s, n_blocks, loss[s:e], count[s:e], weight[s:e])
+        if progress is not None:
+            progress(e - s)
+    cells = np.arange(n_sims, dtype=np.int64) % params.n_cells
+    return loss, count, weight, cells
+
+
+def cell_corrected(weight: np.ndarray, cells: np.ndarray, n_cells: int) -> np.ndarray:
+    """Weights times (target share / actual share) of each design cell.
+
+    When ``n_sims`` is not a multiple of the cells, some hold one simulation
+    more; this makes the weighted mean exactly the stratified estimator
+    ``sum_r mean_r / n_cells``.
+    """
+    per_cell = np.bincount(cells, minlength=n_cells)
+    return weight * ((cells.size / n_cells) / per_cell[cells])
+
+
+def resolve_method(scenario: Scenario) -> str:
+    sim = scenario.simulation
+    if sim.method == "auto":
+        return "importance" if max(sim.levels) >= AUTO_IMPORTANCE_LEVEL else "plain"
+    return sim.method
+
+
 def simulate(portfolio: Portfolio, scenario: Scenario | None = None, *, n_sims: int | None = None,
-             seed: int | None = None, levels: list[float] | None = None, chunk_size: int | None = None,
-             n_threads: int | None = None, progress: bool = False) -> SimulationResult:
+             seed: int | None = None, levels: list[float] | None = None, method: str | None = None,
+             chunk_size: int | None = None, n_threads: int | None = None, progress: bool = False,
+             sampling: str = "sparse") -> SimulationResult:
     """Simulate the portfolio's one-year loss distribution under a scenario.
 
-    ``n_sims``, ``seed`` and ``levels`` override the scenario's ``[simulation]``
+    ``n_sims``, ``seed``, ``levels`` and ``method`` (``"plain"``,
+    ``"importance"`` or ``"auto"``) override the scenario's ``[simulation]``
     values. ``chunk_size`` and ``n_threads`` change only speed and memory.
+    ``sampling="dense"`` runs plain Monte Carlo on the reference kernel that
+    draws every obligor in every simulation (for validation; slower).
     """
     scenario = scenario if scenario is not None else load_scenario()
-    scenario = scenario.with_overrides(n_sims=n_sims, seed=seed, levels=levels)
+    scenario = scenario.with_overrides(n_sims=n_sims, seed=seed, levels=levels, method=method)
     sim = scenario.simulation
+    how = resolve_method(scenario)
+    if how == "importance" and sampling != "sparse":
+        raise ValueError("importance sampling runs on the sparse kernel only; use sampling='sparse'")
+    if how == "importance" and sim.n_sims < 2 * sim.importance.strata:
+        raise InputError([Problem("scenario", "simulation", f"importance sampling with {sim.importance.strata} "
+                                  f"strata needs at least {2 * sim.importance.strata} simulations (two per stratum) "
+                                  f"for its standard errors; increase n_sims or lower simulation.importance.strata",
+                                  "n_sims", value=sim.n_sims)], "scenario")
     model = compile_model(portfolio, scenario)
+    run_info = {"method": how, "sampling": sampling, "chunk_size": int(chunk_size or DEFAULT_CHUNK),
+                "threads": int(n_threads or numba.get_num_threads())}
+    weight = strata = None
     t0 = time.perf_counter()
-    with threads(n_threads), _progress(progress, sim.n_sims) as tick:
-        loss, count = run_chunks(model, sim.seed, sim.n_sims, chunk_size, tick)
+    if how == "importance":
+        imp = sim.importance
+        params, record = design(model, sparse_index(model), imp.level or max(sim.levels), imp.defensive,
+                                imp.strata)
+        run_info["importance"] = record
+        with threads(n_threads), _progress(progress, sim.n_sims) as tick:
+            loss, count, weight, strata = run_chunks_is(model, params, sim.seed, sim.n_sims, chunk_size, tick)
+        weight = cell_corrected(weight, strata, params.n_cells)
+    else:
+        with threads(n_threads), _progress(progress, sim.n_sims) as tick:
+            loss, count = run_chunks(model, sim.seed, sim.n_sims, chunk_size, tick, sampling)
     elapsed = time.perf_counter() - t0
-    return SimulationResult(
-        loss=loss, count=count, weight=None, scenario=scenario, portfolio=portfolio, model=model,
-        elapsed=elapsed, run_info={"chunk_size": int(chunk_size or DEFAULT_CHUNK),
-                                   "threads": int(n_threads or numba.get_num_threads())},
-    )
+    return SimulationResult(loss=loss, count=count, weight=weight, strata=strata, scenario=scenario,
+                            portfolio=portfolio, model=model, elapsed=elapsed, run_info=run_info)
 
 
 @contextlib.contextmanager

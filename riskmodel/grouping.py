@@ -60,7 +60,6 @@ def _loading_rows(m: ModelArrays) -> np.ndarray:
 
 def build_sparse(m: ModelArrays) -> SparseArrays:
     n_lat = m.thr.shape[0]
-    n_cov = m.cv_exp.shape[0]
 
     # latent groups: same type, loadings, idio and PD band; members by threshold, highest first
     rows = _loading_rows(m)
@@ -140,3 +139,29 @@ def _band_of_threshold(m: ModelArrays) -> np.ndarray:
     band = _band(pd_h, PD_BAND_RATIO)
     band[pd_h >= 1.0] = np.iinfo(np.int64).max // 2  # pd = 1: a group of certain defaults
     return band
+
+
+SEVERITY_BAND_RATIO = 1.1  # importance sampling twists a class with one severity: members within this factor
+
+
+def build_classes(m: ModelArrays, g: SparseArrays, sev: np.ndarray) -> dict[str, np.ndarray]:
+    """Importance-sampling classes: members of a latent group with one threshold and one severity band.
+
+    Members of a class share their conditional default probability, so the
+    twist is solved over classes (weighted by size), not latents. The class
+    severity is its members' mean: using it for each member changes only the
+    efficiency of the twist, never the estimator's expectation.
+    """
+    n_grp = g.grp_ptr.shape[0] - 1
+    grp_of = np.repeat(np.arange(n_grp), np.diff(g.grp_ptr))
+    mem = g.grp_mem
+    band = _band(sev[mem], SEVERITY_BAND_RATIO)
+    key = np.column_stack([grp_of.astype(float), m.thr[mem], band.astype(float)])
+    uniq, cls_of = np.unique(key, axis=0, return_inverse=True)
+    cls_of = cls_of.ravel()
+    ptr, order = _csr(cls_of, len(uniq))
+    members = mem[order]
+    counts = np.diff(ptr)
+    cls_sev = np.bincount(cls_of, weights=sev[mem], minlength=len(uniq)) / np.maximum(counts, 1)
+    return {"cls_ptr": ptr, "cls_mem": members.astype(np.int64), "cls_grp": uniq[:, 0].astype(np.int64),
+            "cls_thr": uniq[:, 1].copy(), "cls_sev": cls_sev, "cls_n": counts.astype(float)}

@@ -24,10 +24,12 @@ from .schema import COUNT_COLUMNS, LOSS_COMPONENTS, LOSSES_SCHEMA, METRICS_SCHEM
 class SimulationResult:
     """Per-simulation losses and the metrics estimated from them."""
 
-    def __init__(self, loss, count, weight, scenario, portfolio, model, elapsed: float, run_info: dict):
+    def __init__(self, loss, count, weight, scenario, portfolio, model, elapsed: float, run_info: dict,
+                 strata=None):
         self._loss = loss
         self._count = count
         self._weight = weight
+        self._strata = strata
         self.scenario = scenario
         self.portfolio = portfolio
         self.model = model
@@ -44,6 +46,21 @@ class SimulationResult:
     @property
     def seed(self) -> int:
         return self.scenario.simulation.seed
+
+    @property
+    def method(self) -> str:
+        """``"plain"`` or ``"importance"``: how the simulations were drawn."""
+        return self.run_info.get("method", "plain")
+
+    @property
+    def weights(self) -> np.ndarray | None:
+        """Likelihood-ratio weight of each simulation (None for plain Monte Carlo)."""
+        return self._weight
+
+    @property
+    def strata(self) -> np.ndarray | None:
+        """Design cell of each simulation under importance sampling (None for plain Monte Carlo)."""
+        return self._strata
 
     @cached_property
     def total_loss(self) -> np.ndarray:
@@ -62,7 +79,7 @@ class SimulationResult:
 
     @cached_property
     def sample(self) -> LossSample:
-        return LossSample(self.total_loss, self._weight, self.scenario.simulation.ci_level)
+        return LossSample(self.total_loss, self._weight, self.scenario.simulation.ci_level, self._strata)
 
     # ---------------------------------------------------------------- metrics
 

@@ -27,6 +27,15 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class Importance(_Strict):
+    level: float | None = Field(None, gt=0, lt=1, description="quantile the importance sampling aims at; "
+                                "default the highest of the levels")
+    defensive: float = Field(0.1, ge=0, lt=1, description="share of simulations drawn from the model itself "
+                             "(a defensive mixture: bounds the weights, keeps EL precise)")
+    strata: int = Field(40, ge=2, le=100_000, description="design cells: strata of the shift direction "
+                        "(the defensive share of them included)")
+
+
 class Simulation(_Strict):
     horizon_years: float = Field(1.0, gt=0, le=1, description="capital horizon in years (one year; "
                                  "multi-year horizons arrive with the lifetime view)")
@@ -35,6 +44,10 @@ class Simulation(_Strict):
     levels: list[float] = Field(default_factory=lambda: [0.99, 0.995, 0.999])
     valuation_date: date = date(2026, 12, 31)
     ci_level: float = Field(0.95, gt=0, lt=1, description="confidence level of the reported intervals")
+    method: Literal["plain", "importance", "auto"] = Field(
+        "auto", description="plain Monte Carlo, importance sampling, or auto: importance sampling when the "
+                            "highest level is 0.99 or more")
+    importance: Importance = Importance()
 
     @field_validator("levels")
     @classmethod

@@ -40,6 +40,7 @@ STREAM_GROUP = 7  # sparse path: candidates of a latent group, item = group, sub
 STREAM_EVENT_GROUP = 8  # sparse path: importers hit by a country event, item = segment, sub = candidate
 STREAM_CALL_GROUP = 9  # sparse path: calls without default, item = cover group, sub = candidate
 STREAM_STRATUM = 10  # importance sampling: position inside the stratum of the shift direction
+STREAM_IS_CLASS = 11  # importance sampling: defaults of a class, item = class, sub = candidate
 
 
 @njit(cache=True)

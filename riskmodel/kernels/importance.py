@@ -1,0 +1,205 @@
+"""Importance-sampling kernel: shifted, stratified factors and twisted defaults (Glasserman and Li, 2005).
+
+Simulation ``sim`` falls in design cell ``r = sim % n_cells``. Cells
+``0 .. n_plain - 1`` sample the model itself (the defensive component); the
+others sample the importance component. Within its component each cell is a
+stratum of the factors' projection ``t = d . z`` on the shift direction ``d``:
+``t = Phi^-1((h + U) / K) + shift``, the orthogonal part left standard normal.
+
+Importance component, given the factors (and, for the Student-t copula, the
+mixing variable ``W`` scaled down by ``c_w``, after Kang and Shahabuddin):
+
+- factors ``z ~ N(mu, I)`` with ``mu = |mu| d``;
+- latent ``j`` defaults with the exponentially twisted probability
+  ``q_j = p_j e^(theta c_j) / (1 + p_j (e^(theta c_j) - 1))``, where ``c_j`` is
+  its expected loss given default and ``theta = theta(z)`` solves
+  ``sum_j q_j c_j = x`` (zero when the conditional expected loss already
+  reaches the target ``x``), capped at ``theta_max``. Latents of one class
+  (same group, threshold and severity band: ``grouping.build_classes``) share
+  ``p``, ``q`` and ``c``, so the twist costs per class, and defaults are drawn
+  per class by geometric skipping: the work follows classes + defaults;
+- given default, the latent keeps its conditional law below its threshold,
+  so default times, event effects, calls and LGDs are the model's own.
+
+The density ratio of the importance component to the model at a sample is
+``exp(log_r)`` with ``log_r = |mu| t - |mu|^2 / 2 + log(g_W / f_W) +
+theta L~ - psi(theta)``, ``L~ = sum_j D_j c_j``, ``psi = sum_j log(1 + p_j
+(e^(theta c_j) - 1))``. Every sample, from either component, gets the
+deterministic-mixture (balance heuristic) weight
+``1 / (lam + (1 - lam) exp(log_r))``: unbiased, and at most ``1 / lam``.
+"""
+import math
+
+import numpy as np
+from numba import njit, prange
+
+from .distributions import chi2_nb, ndtr_nb, ndtri_nb
+from .one_year import _default_time_nb
+from .philox import STREAM_FACTOR, STREAM_IS_CLASS, STREAM_MIXING, STREAM_STRATUM, uniform2_nb, uniform_lane_nb
+from .sparse import _skip_nb, count_and_reset_nb, event_effects_nb, sparse_cover_losses_nb
+
+
+@njit(cache=True)
+def twist_theta_nb(p, c, n, x, theta_max):
+    """``theta >= 0`` with ``sum n_c q_c(theta) c_c = x`` over classes: safeguarded Newton on ``[0, theta_max]``."""
+    el = 0.0
+    for j in range(p.shape[0]):
+        el += n[j] * p[j] * c[j]
+    if el >= x or theta_max <= 0.0:
+        return 0.0
+    lo = 0.0
+    hi = theta_max
+    th = 0.0
+    for _ in range(100):
+        f = -x
+        fp = 0.0
+        for j in range(p.shape[0]):
+            if p[j] <= 0.0 or c[j] <= 0.0:
+                f += n[j] * p[j] * c[j]
+                continue
+            e = math.exp(th * c[j])
+            q = p[j] * e / (1.0 + p[j] * (e - 1.0))
+            f += n[j] * q * c[j]
+            fp += n[j] * q * (1.0 - q) * c[j] * c[j]
+        if f > 0.0:
+            hi = th
+        else:
+            lo = th
+        if abs(f) <= 1e-10 * x:
+            return th
+        nxt = th - f / fp if fp > 0.0 else hi
+        if not (lo < nxt < hi):
+            nxt = 0.5 * (lo + hi)
+        if hi - lo <= 1e-14 * hi:
+            return nxt
+        th = nxt
+    return th
+
+
+@njit(cache=True)
+def is_factors_nb(m, ip, k0, k1, sim, z):
+    """Draw the factors (and the t mixing variable) for this design cell; return (scale, log_r, plain)."""
+    cell = sim % ip.n_cells
+    plain = cell < ip.n_plain
+    if plain:
+        h = cell
+        kc = ip.n_plain
+        shift = 0.0
+    else:
+        h = cell - ip.n_plain
+        kc = ip.n_cells - ip.n_plain
+        shift = ip.mu_norm
+    proj = 0.0
+    for k in range(m.n_factors):
+        z[k] = ndtri_nb(uniform_lane_nb(k0, k1, sim, STREAM_FACTOR, k, 0))
+        proj += z[k] * ip.direction[k]
+    t = ndtri_nb((h + uniform_lane_nb(k0, k1, sim, STREAM_STRATUM, 0, 0)) / kc) + shift
+    for k in range(m.n_factors):
+        z[k] += (t - proj) * ip.direction[k]
+    log_r = ip.mu_norm * t - 0.5 * ip.mu_norm * ip.mu_norm
+    scale = 1.0
+    if m.dof > 0.0:
+        w = chi2_nb(m.dof, k0, k1, sim, STREAM_MIXING, 0)
+        if not plain:
+            w /= ip.c_w
+        log_r += 0.5 * m.dof * math.log(ip.c_w) - 0.5 * (ip.c_w - 1.0) * w
+        scale = math.sqrt(m.dof / w)
+    return scale, log_r, plain
+
+
+@njit(cache=True)
+def is_latents_nb(m, g, ip, k0, k1, sim, z, scale, plain, tau, dlist, s_grp, p):
+    """Twisted defaults, class by class (geometric skipping); return (number of defaults, theta L~ - psi)."""
+    for gi in range(g.grp_ptr.shape[0] - 1):
+        acc = 0.0
+        for q in range(g.grp_load_ptr[gi], g.grp_load_ptr[gi + 1]):
+            acc += g.grp_load_val[q] * z[g.grp_load_idx[q]]
+        s_grp[gi] = acc
+    n_cls = ip.cls_thr.shape[0]
+    for c in range(n_cls):
+        thr = ip.cls_thr[c]
+        acc = s_grp[ip.cls_grp[c]]
+        sig = g.grp_idio[ip.cls_grp[c]]
+        if thr == -np.inf:
+            p[c] = 0.0
+        elif thr == np.inf:
+            p[c] = 1.0
+        elif sig == 0.0:
+            p[c] = 1.0 if acc * scale < thr else 0.0
+        else:
+            p[c] = ndtr_nb((thr / scale - acc) / sig)
+    theta = twist_theta_nb(p, ip.cls_sev, ip.cls_n, ip.x_target, ip.theta_max)
+    psi = 0.0
+    loss_proxy = 0.0
+    nd = 0
+    for c in range(n_cls):
+        pc = p[c]
+        if pc <= 0.0:
+            continue
+        if theta > 0.0 and pc < 1.0:
+            e = math.exp(theta * ip.cls_sev[c])
+            psi += ip.cls_n[c] * math.log1p(pc * (e - 1.0))
+            qc = pc if plain else pc * e / (1.0 + pc * (e - 1.0))
+        else:
+            qc = pc
+        gi = ip.cls_grp[c]
+        sig = g.grp_idio[gi]
+        lo = ip.cls_ptr[c]
+        n_c = ip.cls_ptr[c + 1] - lo
+        log_q = math.log1p(-qc) if qc < 1.0 else -np.inf
+        pos = -1
+        draw = 0
+        while True:
+            u_skip, v = uniform2_nb(k0, k1, sim, STREAM_IS_CLASS, c, draw)
+            draw += 1
+            step = _skip_nb(u_skip, log_q)
+            if pos + 1 + step >= n_c:
+                break
+            pos += 1 + int(step)
+            j = ip.cls_mem[lo + pos]
+            if sig == 0.0:
+                x = s_grp[gi] * scale
+            elif ip.cls_thr[c] == np.inf:
+                x = -np.inf
+            else:  # the shock given default: uniform below the class's conditional threshold
+                x = (s_grp[gi] + sig * ndtri_nb(v * pc)) * scale
+            tau[j] = _default_time_nb(m, j, x)
+            dlist[nd] = j
+            nd += 1
+            loss_proxy += ip.cls_sev[c]
+    return nd, theta * loss_proxy - psi
+
+
+@njit(cache=True)
+def simulate_one_is_nb(m, g, ip, k0, k1, sim, z, tau, dlist, called, clist, s_grp, p, out_loss, out_count):
+    scale, log_r, plain = is_factors_nb(m, ip, k0, k1, sim, z)
+    nd, log_twist = is_latents_nb(m, g, ip, k0, k1, sim, z, scale, plain, tau, dlist, s_grp, p)
+    log_r += log_twist
+    nd = event_effects_nb(m, g, k0, k1, sim, tau, dlist, nd)
+    sparse_cover_losses_nb(m, g, k0, k1, sim, tau, dlist, nd, called, clist, out_loss, out_count)
+    count_and_reset_nb(m, tau, dlist, nd, out_count)
+    if ip.lam > 0.0:
+        return 1.0 / (ip.lam + (1.0 - ip.lam) * math.exp(min(log_r, 700.0)))
+    return math.exp(-log_r)
+
+
+@njit(cache=True, parallel=True)
+def simulate_chunk_is_nb(m, g, ip, k0, k1, sim0, n_blocks, out_loss, out_count, out_weight):
+    """Importance-sampled simulations ``sim0 ..``: losses, counts and each one's likelihood-ratio weight."""
+    n = out_loss.shape[0]
+    n_blocks = max(1, min(n, n_blocks))
+    n_lat = m.thr.shape[0]
+    n_cov = m.cv_exp.shape[0]
+    for blk in prange(n_blocks):
+        lo = blk * n // n_blocks
+        hi = (blk + 1) * n // n_blocks
+        z = np.empty(max(m.n_factors, 1))
+        tau = np.full(n_lat, np.inf)
+        dlist = np.empty(max(n_lat, 1), dtype=np.int64)
+        called = np.zeros(max(n_cov, 1), dtype=np.uint8)
+        clist = np.empty(max(n_cov, 1), dtype=np.int64)
+        s_grp = np.empty(g.grp_ptr.shape[0])
+        p = np.empty(ip.cls_thr.shape[0])
+        for i in range(lo, hi):
+            out_weight[i] = simulate_one_is_nb(m, g, ip, k0, k1, sim0 + i, z, tau, dlist, called, clist, s_grp, p,
+                                               out_loss[i], out_count[i])
