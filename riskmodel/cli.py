@@ -31,7 +31,8 @@ def _floats(text: str | None, what: str) -> list[float] | None:
 
 
 def run_main(portfolio=None, scenario=None, sims=None, seed=None, levels=None, thresholds=None, out=None,
-             json_out=False, threads=None, chunk_size=None, master_scale=None, countries=None, quiet=False) -> int:
+             json_out=False, threads=None, chunk_size=None, master_scale=None, countries=None, quiet=False,
+             method=None) -> int:
     from .engine import kernels_cached, simulate
     from .portfolio import load_portfolio
     from .reference import load_reference
@@ -40,7 +41,7 @@ def run_main(portfolio=None, scenario=None, sims=None, seed=None, levels=None, t
     ref = load_reference(master_scale, countries)
     pf = load_portfolio(portfolio or bundled_sample(), ref)
     sc = load_scenario(scenario)
-    sc.with_overrides(n_sims=sims, seed=seed, levels=levels)  # validate before any work
+    sc.with_overrides(n_sims=sims, seed=seed, levels=levels, method=method)  # validate before any work
     thresholds = thresholds or []
     bad = [t for t in thresholds if not t >= 0]
     if bad:
@@ -48,7 +49,8 @@ def run_main(portfolio=None, scenario=None, sims=None, seed=None, levels=None, t
     if not quiet and not kernels_cached():
         click.echo("compiling the numerical kernels (first run after install only, some seconds; cached afterwards)...",
                    err=True)
-    result = simulate(pf, sc, n_sims=sims, seed=seed, levels=levels, chunk_size=chunk_size, n_threads=threads,
+    result = simulate(pf, sc, n_sims=sims, seed=seed, levels=levels, method=method, chunk_size=chunk_size,
+                      n_threads=threads,
                       progress=not quiet and sys.stderr.isatty())
     if out:
         result.to_dir(out, thresholds=thresholds)
@@ -133,6 +135,9 @@ def _with(opts):
 @click.option("--sims", type=click.IntRange(min=1), help="number of simulations")
 @click.option("--seed", type=click.IntRange(0, 2**63 - 1), help="random seed")
 @click.option("--levels", help="confidence levels, e.g. 0.99,0.999")
+@click.option("--method", type=click.Choice(["plain", "importance", "auto"]),
+              help="plain Monte Carlo, importance sampling, or auto (importance for levels >= 0.99); "
+                   "default from the scenario")
 @click.option("--thresholds", help="losses X for P(L > X), e.g. 5e10,1e11")
 @click.option("--out", type=click.Path(file_okay=False), help="write metrics, losses and run.json here")
 @click.option("--json", "json_out", is_flag=True, help="print the metrics as JSON records")

@@ -59,8 +59,11 @@ SAMPLINGS = ("sparse", "dense")
 
 
 def run_chunks(model: CompiledModel, seed: int, n_sims: int, chunk_size: int | None = None,
-               progress=None, sampling: str = "sparse") -> tuple[np.ndarray, np.ndarray]:
-    """Losses by component (n x 3) and event counts (n x 4) for simulations 0..n-1.
+               progress=None, sampling: str = "sparse", first_sim: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Losses by component (n x 3) and event counts (n x 4) for simulations first_sim .. first_sim + n - 1.
+
+    Any split of a run into ranges of simulations, computed anywhere, merges
+    into the same numbers as the whole run.
 
     ``sampling="sparse"`` (the default) samples defaults group by group at a
     cost that follows the defaults; ``"dense"`` draws every latent in every
@@ -79,9 +82,9 @@ def run_chunks(model: CompiledModel, seed: int, n_sims: int, chunk_size: int | N
     for s in range(0, n_sims, chunk):
         e = min(s + chunk, n_sims)
         if sparse is not None:
-            simulate_chunk_sparse_nb(model.arrays, sparse, k0, k1, s, n_blocks, loss[s:e], count[s:e])
+            simulate_chunk_sparse_nb(model.arrays, sparse, k0, k1, first_sim + s, n_blocks, loss[s:e], count[s:e])
         else:
-            simulate_chunk_nb(model.arrays, k0, k1, s, n_blocks, loss[s:e], count[s:e])
+            simulate_chunk_nb(model.arrays, k0, k1, first_sim + s, n_blocks, loss[s:e], count[s:e])
         if progress is not None:
             progress(e - s)
     return loss, count
@@ -95,7 +98,7 @@ def sparse_index(model: CompiledModel):
 
 
 def run_chunks_is(model: CompiledModel, params: ISParams, seed: int, n_sims: int, chunk_size: int | None = None,
-                  progress=None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+                  progress=None, first_sim: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Importance-sampled losses, counts, likelihood-ratio weights and design cells.
 
     The weights are the kernel's own (a pure function of seed and simulation);
@@ -112,10 +115,11 @@ def run_chunks_is(model: CompiledModel, params: ISParams, seed: int, n_sims: int
     n_blocks = 4 * numba.get_num_threads()
     for s in range(0, n_sims, chunk):
         e = min(s + chunk, n_sims)
-        simulate_chunk_is_nb(model.arrays, sparse, params, k0, k1, s, n_blocks, loss[s:e], count[s:e], weight[s:e])
+        simulate_chunk_is_nb(model.arrays, sparse, params, k0, k1, first_sim + s, n_blocks, loss[s:e], count[s:e],
+                             weight[s:e])
         if progress is not None:
             progress(e - s)
-    cells = np.arange(n_sims, dtype=np.int64) % params.n_cells
+    cells = np.arange(first_sim, first_sim + n_sims, dtype=np.int64) % params.n_cells
     return loss, count, weight, cells
 
 
@@ -168,7 +172,7 @@ def simulate(portfolio: Portfolio, scenario: Scenario | None = None, *, n_sims: 
     if how == "importance":
         imp = sim.importance
         params, record = design(model, sparse_index(model), imp.level or max(sim.levels), imp.defensive,
-                                imp.strata)
+                                imp.strata, imp.twisted)
         run_info["importance"] = record
         with threads(n_threads), _progress(progress, sim.n_sims) as tick:
             loss, count, weight, strata = run_chunks_is(model, params, sim.seed, sim.n_sims, chunk_size, tick)

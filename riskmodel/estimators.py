@@ -177,6 +177,12 @@ class LossSample:
 
     def tail_warning(self, level: float) -> str | None:
         """Say when too few simulations lie beyond a level for its interval to close."""
+        if self.weighted:  # importance sampling: count the simulations actually drawn beyond the quantile
+            beyond = int(np.sum(self.x > self.quantile_at(level)))
+            if beyond < 10:
+                return (f"only {beyond} simulations lie beyond the {level} quantile: its interval is unreliable; "
+                        f"increase n_sims or aim the importance sampling at this level")
+            return None
         tail = self.n * (1 - level)
         if level + self.z * np.sqrt(level * (1 - level) / self.n) >= 1.0 or tail < 10:
             need = int(np.ceil(100 / (1 - level)))

@@ -21,8 +21,8 @@ Three choices, all deterministic functions of the model and the target level
    ``c_w = dof / w*`` so that its mean sits at the mode (Kang and
    Shahabuddin's idea, by dominating point rather than their parameters).
 
-The defensive fraction ``lam`` of simulations samples the model itself, which
-keeps the body of the distribution (and EL) estimated well.
+The design cells are shared between three components (``kernels.importance``):
+the model itself (the defensive share), shift only, shift and twist.
 """
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ from scipy import optimize, special, stats
 from .grouping import SparseArrays, build_classes
 from .model import CompiledModel
 
-ISParams = namedtuple("ISParams", ["n_cells", "n_plain", "lam", "mu_norm", "direction", "c_w", "x_target",
+ISParams = namedtuple("ISParams", ["n_cells", "n_plain", "n_shift", "mu_norm", "direction", "c_w", "x_target",
                                    "theta_max", "cls_ptr", "cls_mem", "cls_grp", "cls_thr", "cls_sev", "cls_n"])
 
 THETA_CAP = 30.0  # theta * max(c) never exceeds this: keeps exp() finite; any cap keeps the estimator unbiased
@@ -59,7 +59,7 @@ class _Design:
 
     def __init__(self, model: CompiledModel, sev: np.ndarray):
         m = model.arrays
-        active = (sev > 0) & np.isfinite(m.thr) & (m.idio > 0)
+        active = (sev > 0) & np.isfinite(m.thr)
         self.dof = m.dof
         self.n_f = m.n_factors
         idx = np.flatnonzero(active)
@@ -117,14 +117,14 @@ class _Design:
 
 
 def design(model: CompiledModel, sparse: SparseArrays, level: float, defensive: float,
-           strata: int) -> tuple[ISParams, dict]:
+           strata: int, twisted: float = 0.5) -> tuple[ISParams, dict]:
     """Importance-sampling parameters aimed at the ``level`` quantile; also a record of them."""
     sev = severities(model)
     m = model.arrays
     n_plain = int(round(defensive * strata)) if defensive > 0 else 0
     if defensive > 0:
         n_plain = min(max(n_plain, 1), strata - 1)
-    lam = n_plain / strata
+    n_shift = int(round((strata - n_plain) * (1.0 - twisted)))
     d = _Design(model, sev)
     target = -0.5 * stats.norm.ppf(level) ** 2
     n_v = d.n_f + (1 if d.dof > 0 else 0)
@@ -153,10 +153,11 @@ def design(model: CompiledModel, sparse: SparseArrays, level: float, defensive: 
     if direction.size < max(m.n_factors, 1):
         direction = np.zeros(max(m.n_factors, 1))
     c_w = max(d.dof / w_mode, 1.0) if d.dof > 0 else 1.0
-    params = ISParams(n_cells=int(strata), n_plain=int(n_plain), lam=float(lam), mu_norm=mu_norm,
+    params = ISParams(n_cells=int(strata), n_plain=int(n_plain), n_shift=int(n_shift), mu_norm=mu_norm,
                       direction=np.ascontiguousarray(direction, dtype=float), c_w=float(c_w),
                       x_target=float(x), theta_max=float(d.theta_max), **build_classes(m, sparse, sev))
-    record = {"level": level, "defensive_fraction": lam, "strata": int(strata), "target_proxy_loss": float(x),
+    record = {"level": level, "strata": int(strata), "plain_cells": int(n_plain), "shift_cells": int(n_shift),
+              "twist_cells": int(strata - n_plain - n_shift), "target_proxy_loss": float(x),
               "shift_norm": mu_norm, "shift": {name: float(v) for name, v in zip(model.factor_names, mu)},
               "mixing_scale": float(c_w)}
     return params, record

@@ -134,11 +134,16 @@ def compile_model(portfolio: Portfolio, scenario: Scenario) -> CompiledModel:
     rows_ptr, rows_idx, rows_val = [0], [], []
     latent_rows = []
 
+    rule_cache: dict = {}  # the rule depends only on the attributes: resolve each combination once
+
     def add_latent(kind, ident, attrs, explicit: dict | None, applies_to, src_table, row_i):
         if explicit:
             loadings, rule = explicit, "portfolio"
         else:
-            rule, loadings = _best_rule(sc, applies_to, attrs)
+            key = (applies_to, tuple(sorted(attrs.items())))
+            if key not in rule_cache:
+                rule_cache[key] = _best_rule(sc, applies_to, attrs)
+            rule, loadings = rule_cache[key]
             if rule and rule.startswith("ambiguous:"):
                 names = rule.split(":", 1)[1]
                 problems.append(Problem("scenario", "scenario",
@@ -164,22 +169,27 @@ def compile_model(portfolio: Portfolio, scenario: Scenario) -> CompiledModel:
                             "region": attrs.get("region"), "rule": rule, "r2": ss})
         return ss
 
-    def explicit_betas(df, i):
+    def explicit_betas(df):
+        """Per row: the portfolio's own loadings ({factor: beta}), or None where the row gives none."""
         cols = [c for c in df.columns if c.startswith(BETA_PREFIX)]
-        vals = {c[len(BETA_PREFIX):]: df[c].iat[i] for c in cols}
-        if not any(pd.notna(v) for v in vals.values()):
-            return None
-        return {k: (0.0 if pd.isna(v) else float(v)) for k, v in vals.items()}
+        if not cols:
+            return [None] * len(df)
+        vals = df[cols].to_numpy(dtype=float, na_value=np.nan)
+        names = [c[len(BETA_PREFIX):] for c in cols]
+        given = ~np.isnan(vals).all(axis=1)
+        return [dict(zip(names, np.nan_to_num(row, nan=0.0).tolist())) if g else None for row, g in zip(vals, given)]
 
     # exporters
-    for i in range(len(exp)):
-        attrs = {"sector": exp["sector"].iat[i], "country": HOME_COUNTRY, "region": home_region}
-        add_latent("exporter", exp["exporter_id"].iat[i], attrs, explicit_betas(exp, i), "exporter", "exporters", i + 1)
+    for i, (ident, sector, betas) in enumerate(zip(exp["exporter_id"].tolist(), exp["sector"].tolist(),
+                                                   explicit_betas(exp))):
+        attrs = {"sector": sector, "country": HOME_COUNTRY, "region": home_region}
+        add_latent("exporter", ident, attrs, betas, "exporter", "exporters", i + 1)
     # importers
-    for i in range(len(imp)):
-        c = imp["country"].iat[i]
-        attrs = {"kind": imp["kind"].iat[i], "country": c, "region": countries.loc[c, "region"]}
-        add_latent("importer", imp["importer_id"].iat[i], attrs, explicit_betas(imp, i), "importer", "importers", i + 1)
+    region_of = countries["region"].to_dict()
+    for i, (ident, c, kind, betas) in enumerate(zip(imp["importer_id"].tolist(), imp["country"].tolist(),
+                                                    imp["kind"].tolist(), explicit_betas(imp))):
+        attrs = {"kind": kind, "country": c, "region": region_of[c]}
+        add_latent("importer", ident, attrs, betas, "importer", "importers", i + 1)
     # country events: one per buyer country present
     event_countries = sorted(set(imp["country"])) if sc.country_events.enabled else []
     for c in event_countries:

@@ -206,7 +206,7 @@ class SimulationResult:
         ci = int(round(sim.ci_level * 100))
         lines = [
             f"riskmodel {__version__} | scenario {self.scenario.name!r} | {self.n_sims:,} simulations | "
-            f"seed {self.seed} | {sim.horizon_years:g}-year horizon from {sim.valuation_date}",
+            f"seed {self.seed} | {self._method_text()} | {sim.horizon_years:g}-year horizon from {sim.valuation_date}",
             f"portfolio: {len(self.portfolio.exporters)} exporters, {len(self.portfolio.importers)} importers, "
             f"{len(self.model.covers)} live covers of {len(self.portfolio.covers)}; insured exposure "
             f"{self.model.total_ead / f:,.1f} {unit}",
@@ -217,12 +217,18 @@ class SimulationResult:
             lv = "" if pd.isna(r.level) else f"{r.level:g}"
             lines.append(f"{r.metric:<10}{lv:>8}{r.value / f:>14,.3f}{r.se / f:>12,.3f}"
                          f"{f'[{r.ci_low / f:,.3f}, {r.ci_high / f:,.3f}]':>26}")
-        comp = self.losses[list(LOSS_COMPONENTS)].mean() / f
+        w = np.ones(self.n_sims) if self._weight is None else self._weight
+        comp = pd.Series((w[:, None] * self._loss).mean(axis=0) / f, index=list(LOSS_COMPONENTS))
         lines += ["", "expected loss by source: " + ", ".join(
             f"{c.removeprefix('loss_').replace('_', ' ')} {v:,.3f}" for c, v in comp.items())]
         for w in self.warnings:
             lines.append(f"warning: {w}")
         return "\n".join(lines)
+
+    def _method_text(self) -> str:
+        if self.method != "importance":
+            return "plain Monte Carlo"
+        return f"importance sampling aimed at {self.run_info['importance']['level']:g}"
 
     def __str__(self) -> str:
         return self.summary()

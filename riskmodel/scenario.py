@@ -32,6 +32,8 @@ class Importance(_Strict):
                                 "default the highest of the levels")
     defensive: float = Field(0.1, ge=0, lt=1, description="share of simulations drawn from the model itself "
                              "(a defensive mixture: bounds the weights, keeps EL precise)")
+    twisted: float = Field(0.5, ge=0, le=1, description="share of the other simulations whose defaults are "
+                           "also twisted (the rest only shift the factors)")
     strata: int = Field(40, ge=2, le=100_000, description="design cells: strata of the shift direction "
                         "(the defensive share of them included)")
 

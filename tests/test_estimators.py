@@ -4,7 +4,7 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from riskmodel.analytic import pmf_metrics
@@ -99,3 +99,40 @@ def test_tail_warning_when_too_few_tail_simulations():
     s = LossSample(np.random.default_rng(0).exponential(size=1000))
     assert s.tail_warning(0.999) is not None and "increase n_sims" in s.tail_warning(0.999)
     assert s.tail_warning(0.9) is None
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.floats(0, 1e6), st.integers(0, 4)), min_size=12, max_size=200))
+def test_stratified_standard_error_is_the_within_stratum_formula(pairs):
+    x = np.array([p[0] for p in pairs])
+    h = np.array([p[1] for p in pairs])
+    counts = np.bincount(h)
+    assume((counts[counts > 0] >= 2).all())
+    n = x.size
+    brute = np.sqrt(sum(np.sum(h == k) * np.var(x[h == k], ddof=1) for k in np.unique(h))) / n
+    s = LossSample(x, np.ones(n), strata=h)
+    assert s.mean().se == pytest.approx(brute, rel=1e-9, abs=1e-12)
+    # one stratum is plain Monte Carlo
+    assert LossSample(x, np.ones(n), strata=np.zeros(n, dtype=int)).mean().se == pytest.approx(
+        LossSample(x).mean().se, rel=1e-12, abs=1e-15)
+
+
+def test_stratified_error_vanishes_when_strata_explain_everything():
+    x = np.repeat([1.0, 5.0, 9.0], 50)
+    s = LossSample(x, np.ones(x.size), strata=np.repeat([0, 1, 2], 50))
+    assert s.mean().se == 0.0 and LossSample(x).mean().se > 0
+
+
+def test_strata_need_two_simulations_each():
+    with pytest.raises(ValueError, match="at least two"):
+        LossSample(np.arange(5.0), np.ones(5), strata=np.array([0, 0, 1, 1, 2]))
+
+
+def test_tail_quantile_under_weights_uses_the_tail_weights():
+    """VaR from T_n(x) = mean(w 1{x > q}): the total weight of the body does not move it."""
+    x = np.array([0.0, 0.0, 0.0, 10.0, 20.0])
+    w = np.array([5.0, 5.0, 5.0, 0.004, 0.001])  # body weights far from summing to n: irrelevant to the tail
+    s = LossSample(x, w)
+    # T(0) = (0.004 + 0.001) / 5 = 1e-3 and T(10) = 2e-4: the 0.999 VaR is 0, the 0.9999 VaR is 20
+    assert s.quantile_at(0.999) == 0.0
+    assert s.quantile_at(0.9999) == 20.0

@@ -1,32 +1,42 @@
 """Importance-sampling kernel: shifted, stratified factors and twisted defaults (Glasserman and Li, 2005).
 
-Simulation ``sim`` falls in design cell ``r = sim % n_cells``. Cells
-``0 .. n_plain - 1`` sample the model itself (the defensive component); the
-others sample the importance component. Within its component each cell is a
-stratum of the factors' projection ``t = d . z`` on the shift direction ``d``:
-``t = Phi^-1((h + U) / K) + shift``, the orthogonal part left standard normal.
+Simulation ``sim`` falls in design cell ``r = sim % n_cells``; cells belong to
+three components of a deterministic mixture, in this order:
 
-Importance component, given the factors (and, for the Student-t copula, the
-mixing variable ``W`` scaled down by ``c_w``, after Kang and Shahabuddin):
+- ``n_plain`` cells sample the model itself (the defensive component, which
+  keeps the body of the distribution and EL precise);
+- ``n_shift`` cells shift the factors' mean to ``mu = |mu| d``;
+- the other cells shift the factors and also twist the defaults.
 
-- factors ``z ~ N(mu, I)`` with ``mu = |mu| d``;
-- latent ``j`` defaults with the exponentially twisted probability
-  ``q_j = p_j e^(theta c_j) / (1 + p_j (e^(theta c_j) - 1))``, where ``c_j`` is
-  its expected loss given default and ``theta = theta(z)`` solves
-  ``sum_j q_j c_j = x`` (zero when the conditional expected loss already
-  reaches the target ``x``), capped at ``theta_max``. Latents of one class
-  (same group, threshold and severity band: ``grouping.build_classes``) share
-  ``p``, ``q`` and ``c``, so the twist costs per class, and defaults are drawn
-  per class by geometric skipping: the work follows classes + defaults;
-- given default, the latent keeps its conditional law below its threshold,
-  so default times, event effects, calls and LGDs are the model's own.
+Within each shifted component a cell is a stratum of the factors' projection
+``t = d . z`` on the shift direction: ``t = Phi^-1((h + U) / K) + |mu|``, the
+orthogonal part left standard normal. For the Student-t copula the shifted
+components also scale the mixing variable ``W`` down by ``c_w`` (after Kang
+and Shahabuddin), which fattens the tail they sample.
 
-The density ratio of the importance component to the model at a sample is
-``exp(log_r)`` with ``log_r = |mu| t - |mu|^2 / 2 + log(g_W / f_W) +
-theta L~ - psi(theta)``, ``L~ = sum_j D_j c_j``, ``psi = sum_j log(1 + p_j
-(e^(theta c_j) - 1))``. Every sample, from either component, gets the
-deterministic-mixture (balance heuristic) weight
-``1 / (lam + (1 - lam) exp(log_r))``: unbiased, and at most ``1 / lam``.
+Twisting, given the factors: latent ``j`` defaults with probability
+``q_j = p_j e^(theta c_j) / (1 + p_j (e^(theta c_j) - 1))``, where ``c_j`` is
+its expected loss given default and ``theta = theta(z)`` solves
+``sum_j q_j c_j = x`` (zero when the conditional expected loss already
+reaches the target ``x``), capped at ``theta_max``. Latents of one class (same
+group, threshold and severity band: ``grouping.build_classes``) share ``p``,
+``q`` and ``c``, so the twist costs per class, and defaults are drawn per
+class by geometric skipping: the work follows classes + defaults. Given
+default, a latent keeps its conditional law below its threshold, so default
+times, event effects, calls and LGDs are the model's own.
+
+Why two shifted components: the twist pushes every sample's loss up to the
+target, so alone it would leave the losses between the body and the target
+(the lower confidence levels) to the defensive share; the shift-only
+component covers them.
+
+Density ratios to the model at a sample: ``r1 = exp(a)`` for the shift, with
+``a = |mu| t - |mu|^2 / 2 + log(g_W / f_W)``, and ``r2 = exp(a + b)`` for shift
+and twist, ``b = theta L~ - psi(theta)``, ``L~ = sum_j D_j c_j``,
+``psi = sum_j log(1 + p_j (e^(theta c_j) - 1))``. Every sample, from any
+component, gets the balance-heuristic weight
+``1 / (lam0 + lam1 r1 + lam2 r2)`` with the components' shares ``lam``:
+unbiased, and at most ``1 / lam0``.
 """
 import math
 
@@ -78,17 +88,27 @@ def twist_theta_nb(p, c, n, x, theta_max):
 
 @njit(cache=True)
 def is_factors_nb(m, ip, k0, k1, sim, z):
-    """Draw the factors (and the t mixing variable) for this design cell; return (scale, log_r, plain)."""
+    """Draw the factors (and the t mixing variable) for this design cell.
+
+    Returns (scale, log r1, component) with component 0 plain, 1 shift, 2 shift and twist.
+    """
     cell = sim % ip.n_cells
-    plain = cell < ip.n_plain
-    if plain:
+    if cell < ip.n_plain:
+        comp = 0
         h = cell
         kc = ip.n_plain
         shift = 0.0
-    else:
+    elif cell < ip.n_plain + ip.n_shift:
+        comp = 1
         h = cell - ip.n_plain
-        kc = ip.n_cells - ip.n_plain
+        kc = ip.n_shift
         shift = ip.mu_norm
+    else:
+        comp = 2
+        h = cell - ip.n_plain - ip.n_shift
+        kc = ip.n_cells - ip.n_plain - ip.n_shift
+        shift = ip.mu_norm
+    plain = comp == 0
     proj = 0.0
     for k in range(m.n_factors):
         z[k] = ndtri_nb(uniform_lane_nb(k0, k1, sim, STREAM_FACTOR, k, 0))
@@ -104,11 +124,11 @@ def is_factors_nb(m, ip, k0, k1, sim, z):
             w /= ip.c_w
         log_r += 0.5 * m.dof * math.log(ip.c_w) - 0.5 * (ip.c_w - 1.0) * w
         scale = math.sqrt(m.dof / w)
-    return scale, log_r, plain
+    return scale, log_r, comp
 
 
 @njit(cache=True)
-def is_latents_nb(m, g, ip, k0, k1, sim, z, scale, plain, tau, dlist, s_grp, p):
+def is_latents_nb(m, g, ip, k0, k1, sim, z, scale, twist, tau, dlist, s_grp, p):
     """Twisted defaults, class by class (geometric skipping); return (number of defaults, theta L~ - psi)."""
     for gi in range(g.grp_ptr.shape[0] - 1):
         acc = 0.0
@@ -124,9 +144,7 @@ def is_latents_nb(m, g, ip, k0, k1, sim, z, scale, plain, tau, dlist, s_grp, p):
             p[c] = 0.0
         elif thr == np.inf:
             p[c] = 1.0
-        elif sig == 0.0:
-            p[c] = 1.0 if acc * scale < thr else 0.0
-        else:
+        else:  # sig > 0: validation keeps every latent's systematic share below 1
             p[c] = ndtr_nb((thr / scale - acc) / sig)
     theta = twist_theta_nb(p, ip.cls_sev, ip.cls_n, ip.x_target, ip.theta_max)
     psi = 0.0
@@ -136,10 +154,12 @@ def is_latents_nb(m, g, ip, k0, k1, sim, z, scale, plain, tau, dlist, s_grp, p):
         pc = p[c]
         if pc <= 0.0:
             continue
-        if theta > 0.0 and pc < 1.0:
+        # a certain default (p = 1) is not twisted and adds nothing to the ratio: theta c - psi_j = 0
+        twisted = theta > 0.0 and pc < 1.0
+        if twisted:
             e = math.exp(theta * ip.cls_sev[c])
             psi += ip.cls_n[c] * math.log1p(pc * (e - 1.0))
-            qc = pc if plain else pc * e / (1.0 + pc * (e - 1.0))
+            qc = pc * e / (1.0 + pc * (e - 1.0)) if twist else pc
         else:
             qc = pc
         gi = ip.cls_grp[c]
@@ -157,30 +177,37 @@ def is_latents_nb(m, g, ip, k0, k1, sim, z, scale, plain, tau, dlist, s_grp, p):
                 break
             pos += 1 + int(step)
             j = ip.cls_mem[lo + pos]
-            if sig == 0.0:
-                x = s_grp[gi] * scale
-            elif ip.cls_thr[c] == np.inf:
+            if ip.cls_thr[c] == np.inf:
                 x = -np.inf
             else:  # the shock given default: uniform below the class's conditional threshold
                 x = (s_grp[gi] + sig * ndtri_nb(v * pc)) * scale
             tau[j] = _default_time_nb(m, j, x)
             dlist[nd] = j
             nd += 1
-            loss_proxy += ip.cls_sev[c]
+            if twisted:
+                loss_proxy += ip.cls_sev[c]
     return nd, theta * loss_proxy - psi
 
 
 @njit(cache=True)
 def simulate_one_is_nb(m, g, ip, k0, k1, sim, z, tau, dlist, called, clist, s_grp, p, out_loss, out_count):
-    scale, log_r, plain = is_factors_nb(m, ip, k0, k1, sim, z)
-    nd, log_twist = is_latents_nb(m, g, ip, k0, k1, sim, z, scale, plain, tau, dlist, s_grp, p)
-    log_r += log_twist
+    scale, log_r1, comp = is_factors_nb(m, ip, k0, k1, sim, z)
+    nd, log_twist = is_latents_nb(m, g, ip, k0, k1, sim, z, scale, comp == 2, tau, dlist, s_grp, p)
     nd = event_effects_nb(m, g, k0, k1, sim, tau, dlist, nd)
     sparse_cover_losses_nb(m, g, k0, k1, sim, tau, dlist, nd, called, clist, out_loss, out_count)
     count_and_reset_nb(m, tau, dlist, nd, out_count)
-    if ip.lam > 0.0:
-        return 1.0 / (ip.lam + (1.0 - ip.lam) * math.exp(min(log_r, 700.0)))
-    return math.exp(-log_r)
+    return mixture_weight_nb(ip, log_r1, log_twist)
+
+
+@njit(cache=True)
+def mixture_weight_nb(ip, log_r1, log_twist):
+    """``1 / (lam0 + lam1 e^a + lam2 e^(a + b))``, by log-sum-exp (either exponent may be huge)."""
+    n_twist = ip.n_cells - ip.n_plain - ip.n_shift
+    l0 = math.log(ip.n_plain / ip.n_cells) if ip.n_plain > 0 else -np.inf
+    l1 = math.log(ip.n_shift / ip.n_cells) + log_r1 if ip.n_shift > 0 else -np.inf
+    l2 = math.log(n_twist / ip.n_cells) + log_r1 + log_twist if n_twist > 0 else -np.inf
+    top = max(l0, max(l1, l2))
+    return math.exp(-top) / (math.exp(l0 - top) + math.exp(l1 - top) + math.exp(l2 - top))
 
 
 @njit(cache=True, parallel=True)

@@ -62,17 +62,7 @@ def group_defaults_nb(m, g, k0, k1, sim, z, scale, tau, dlist, nd):
         s = 0.0
         for p in range(g.grp_load_ptr[gi], g.grp_load_ptr[gi + 1]):
             s += g.grp_load_val[p] * z[g.grp_load_idx[p]]
-        sig = g.grp_idio[gi]
-        if sig == 0.0:  # no idiosyncratic part: the factors decide, members in threshold order
-            x = s * scale
-            for i in range(n_g):
-                j = g.grp_mem[lo + i]
-                if not x < m.thr[j]:
-                    break
-                tau[j] = _default_time_nb(m, j, x)
-                dlist[nd] = j
-                nd += 1
-            continue
+        sig = g.grp_idio[gi]  # > 0: validation keeps every latent's systematic share below 1
         p_max = ndtr_nb((thr_max / scale - s) / sig) if thr_max < np.inf else 1.0
         if p_max <= 0.0:
             continue
