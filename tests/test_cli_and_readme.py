@@ -4,6 +4,7 @@ import re
 import shlex
 
 import pandas as pd
+import pytest
 from click.testing import CliRunner
 
 from riskmodel.cli import cli
@@ -57,6 +58,23 @@ def test_run_json_and_out_follow_the_contract(tmp_path):
     run = json.loads((out / "run.json").read_text())
     assert run["seed"] == 1 and run["n_sims"] == 3000 and len(run["portfolio_sha256"]) == 64
     assert all(v["sha256"] for v in run["portfolio_files"].values())
+
+
+@pytest.mark.parametrize("method", ["plain", "importance"])
+def test_method_option_reaches_the_run_record(tmp_path, method):
+    out = tmp_path / method
+    res = CliRunner().invoke(cli, ["run", "--sims", "2000", "--method", method, "--out", str(out), "--quiet"])
+    assert res.exit_code == 0, res.output
+    run = json.loads((out / "run.json").read_text())
+    assert run["run"]["method"] == method
+    w = pd.read_parquet(out / "losses.parquet")["weight"]
+    assert (w == 1.0).all() if method == "plain" else (w != 1.0).any()
+    assert ("importance sampling aimed at 0.999" in res.output) == (method == "importance")
+
+
+def test_unknown_method_is_refused():
+    res = CliRunner().invoke(cli, ["run", "--method", "quasi"])
+    assert res.exit_code == 2 and "quasi" in res.output
 
 
 def test_invalid_input_exits_2_and_writes_nothing(tmp_path):
