@@ -19,7 +19,7 @@ SparseArrays = namedtuple(
         "grp_ptr", "grp_mem", "grp_load_ptr", "grp_load_idx", "grp_load_val", "grp_idio",
         "ev_ptr", "seg_ptr", "seg_mem", "seg_q",
         "cg_ptr", "cg_mem", "cg_hazard", "cg_event", "cg_event_mult",
-        "lc_ptr", "lc_cov",
+        "lc_ptr", "lc_cov", "lat_timed",
     ],
 )
 
@@ -117,6 +117,15 @@ def build_sparse(m: ModelArrays) -> SparseArrays:
     owner = np.where(m.cv_credit, m.cv_imp, m.cv_exp).astype(np.int64)
     lc_ptr, lc_cov = _csr(owner, n_lat)
 
+    # whose default time can change a loss: a cover live for part of the horizon, calls without
+    # default (they stop at the exporter's default), an importer a country event can hit, every event.
+    # The others' times are never looked at, so the kernels skip computing them.
+    partial = (m.cv_a > 0) | (m.cv_b < m.horizon) | (m.cv_rate > 0)
+    lat_timed = np.zeros(n_lat, dtype=np.uint8)
+    lat_timed[owner[partial]] = 1
+    lat_timed[m.imp_event >= 0] = 1
+    lat_timed[m.latent_type == 2] = 1
+
     return SparseArrays(
         grp_ptr=grp_ptr, grp_mem=order.astype(np.int64),
         grp_load_ptr=grp_load_ptr, grp_load_idx=m.load_idx[take].astype(np.int64),
@@ -124,7 +133,7 @@ def build_sparse(m: ModelArrays) -> SparseArrays:
         ev_ptr=ev_ptr, seg_ptr=seg_ptr, seg_mem=seg_mem.astype(np.int64), seg_q=seg_q,
         cg_ptr=cg_ptr, cg_mem=cg_mem.astype(np.int64), cg_hazard=cg_hazard, cg_event=cg_event,
         cg_event_mult=cg_event_mult,
-        lc_ptr=lc_ptr, lc_cov=lc_cov,
+        lc_ptr=lc_ptr, lc_cov=lc_cov, lat_timed=lat_timed,
     )
 
 

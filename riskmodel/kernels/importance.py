@@ -177,11 +177,12 @@ def is_latents_nb(m, g, ip, k0, k1, sim, z, scale, twist, tau, dlist, s_grp, p):
                 break
             pos += 1 + int(step)
             j = ip.cls_mem[lo + pos]
-            if ip.cls_thr[c] == np.inf:
-                x = -np.inf
+            if not g.lat_timed[j]:  # nobody looks at this time (see sparse.group_defaults_nb)
+                tau[j] = 0.0
+            elif ip.cls_thr[c] == np.inf:
+                tau[j] = _default_time_nb(m, j, -np.inf)
             else:  # the shock given default: uniform below the class's conditional threshold
-                x = (s_grp[gi] + sig * ndtri_nb(v * pc)) * scale
-            tau[j] = _default_time_nb(m, j, x)
+                tau[j] = _default_time_nb(m, j, (s_grp[gi] + sig * ndtri_nb(v * pc)) * scale)
             dlist[nd] = j
             nd += 1
             if twisted:

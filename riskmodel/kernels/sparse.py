@@ -10,9 +10,12 @@ or covers. Three exact devices, all thinning of Bernoulli trials:
    Candidates arrive as Bernoulli(``p_max``) trials by geometric skipping;
    a candidate's second uniform ``v`` gives ``w = v p_max``, uniform on
    ``(0, p_max)``, and ``eps = Phi^-1(w)`` is exactly the idiosyncratic shock
-   conditioned on ``eps < Phi^-1(p_max)``. The member defaults iff its latent
-   ``(s + sigma eps) scale`` is below its threshold, i.e. with probability
-   ``p_j``; its default time follows from the latent as in the dense kernel.
+   conditioned on ``eps < Phi^-1(p_max)``. The member defaults iff
+   ``w < p_j`` (always when it has the group's threshold), i.e. iff its latent
+   ``(s + sigma eps) scale`` is below its threshold; its default time follows
+   from the latent as in the dense kernel. Times nobody looks at (a latent
+   whose covers are live all horizon, with no calls without default and no
+   country event over it: ``lat_timed``) are not computed.
 2. **Country events** hit the importers of their country, segment by segment
    (importers with the same probability ``q``), by geometric skipping.
 3. **Calls without default** arrive per cover group (same rate, same event
@@ -77,11 +80,12 @@ def group_defaults_nb(m, g, k0, k1, sim, z, scale, tau, dlist, nd):
                 break
             pos += 1 + int(step)
             j = g.grp_mem[lo + pos]
-            x = (s + sig * ndtri_nb(v * p_max)) * scale
-            if x < m.thr[j]:
-                tau[j] = _default_time_nb(m, j, x)
-                dlist[nd] = j
-                nd += 1
+            w = v * p_max  # uniform on (0, p_max): the member defaults iff w < p_j
+            if m.thr[j] != thr_max and not w < ndtr_nb((m.thr[j] / scale - s) / sig):
+                continue
+            tau[j] = _default_time_nb(m, j, (s + sig * ndtri_nb(w)) * scale) if g.lat_timed[j] else 0.0
+            dlist[nd] = j
+            nd += 1
     return nd
 
 
@@ -182,7 +186,8 @@ def sparse_cover_losses_nb(m, g, k0, k1, sim, tau, dlist, nd, called, clist, out
                 continue
             if m.cv_credit[k]:
                 l_cred += m.cv_ead[k] * _lgd_nb(m.cv_lgd_mean[k], m.cv_lgd_a[k], m.cv_lgd_b[k], k0, k1, sim, 2 * k)
-            elif called[k] == 0 and uniform_lane_nb(k0, k1, sim, STREAM_CALL, 2 * k, 0) < m.cv_p_call[k]:
+            elif called[k] == 0 and (m.cv_p_call[k] >= 1.0 or
+                                     uniform_lane_nb(k0, k1, sim, STREAM_CALL, 2 * k, 0) < m.cv_p_call[k]):
                 n_calls += 1
                 l_def += m.cv_ead[k] * _lgd_nb(m.cv_lgd_mean[k], m.cv_lgd_a[k], m.cv_lgd_b[k], k0, k1, sim, 2 * k)
     for i in range(nc):
