@@ -33,7 +33,7 @@ def _floats(text: str | None, what: str) -> list[float] | None:
 def run_main(portfolio=None, scenario=None, sims=None, seed=None, levels=None, thresholds=None, out=None,
              json_out=False, threads=None, chunk_size=None, master_scale=None, countries=None, quiet=False,
              method=None) -> int:
-    from .engine import kernels_cached, simulate
+    from .engine import kernels_cached, resolve_method, simulate
     from .portfolio import load_portfolio
     from .reference import load_reference
     from .scenario import load_scenario
@@ -41,12 +41,12 @@ def run_main(portfolio=None, scenario=None, sims=None, seed=None, levels=None, t
     ref = load_reference(master_scale, countries)
     pf = load_portfolio(portfolio or bundled_sample(), ref)
     sc = load_scenario(scenario)
-    sc.with_overrides(n_sims=sims, seed=seed, levels=levels, method=method)  # validate before any work
+    resolved = sc.with_overrides(n_sims=sims, seed=seed, levels=levels, method=method)  # validate before any work
     thresholds = thresholds or []
     bad = [t for t in thresholds if not t >= 0]
     if bad:
         raise InputError([_threshold_problem(t) for t in bad], "options")
-    if not quiet and not kernels_cached():
+    if not quiet and not kernels_cached(resolve_method(resolved)):
         click.echo("compiling the numerical kernels (first run after install only, some seconds; cached afterwards)...",
                    err=True)
     result = simulate(pf, sc, n_sims=sims, seed=seed, levels=levels, method=method, chunk_size=chunk_size,

@@ -46,13 +46,15 @@ def threads(n: int | None) -> Iterator[None]:
         numba.set_num_threads(old)
 
 
-def kernels_cached() -> bool:
-    """True when numba's on-disk cache holds the kernels, so a run will not compile them."""
+def kernels_cached(method: str = "plain", sampling: str = "sparse") -> bool:
+    """True when numba's on-disk cache holds the kernel a run will use, so it will not compile it."""
+    kernel = {"importance": simulate_chunk_is_nb}.get(method) or (
+        simulate_chunk_nb if sampling == "dense" else simulate_chunk_sparse_nb)
     try:
-        index = simulate_chunk_nb._cache._cache_file._index_path
+        index = [kernel._cache._cache_file._index_path]
     except AttributeError:  # numba internals moved: do not claim a compile we cannot see
         return True
-    return os.path.exists(index)
+    return all(os.path.exists(i) for i in index)
 
 
 SAMPLINGS = ("sparse", "dense")

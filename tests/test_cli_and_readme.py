@@ -121,3 +121,18 @@ def test_sample_portfolio_is_concentrated(sample_portfolio):
     for by, k in ((by_country, 3), (by_exporter, 5)):
         assert by.iloc[:k].sum() / by.sum() > 3 * k / len(by)
     assert set(cov["product"]) == {"bid", "advance_payment", "performance", "warranty", "credit"}
+
+
+def test_first_run_says_it_is_compiling_and_the_next_does_not(tmp_path):
+    """With an empty kernel cache the CLI announces the compile; once cached it starts quietly."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "cache")}
+    cmd = [sys.executable, "-c", "from riskmodel.cli import main; main()", "run", "--sims", "500", "--method", "plain"]
+    first = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True)
+    second = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True)
+    assert "compiling the numerical kernels" in first.stderr
+    assert "compiling" not in second.stderr
+    assert first.stdout == second.stdout  # and the numbers do not depend on the cache
