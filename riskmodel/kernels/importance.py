@@ -46,7 +46,7 @@ from numba import njit, prange
 from .distributions import chi2_nb, ndtr_nb, ndtri_nb
 from .one_year import _default_time_nb
 from .philox import STREAM_FACTOR, STREAM_IS_CLASS, STREAM_MIXING, STREAM_STRATUM, uniform2_nb, uniform_lane_nb
-from .sparse import _skip_nb, count_and_reset_nb, event_effects_nb, sparse_cover_losses_nb
+from .sparse import advance_nb, count_and_reset_nb, event_effects_nb, sparse_cover_losses_nb
 
 
 @njit(cache=True)
@@ -172,10 +172,9 @@ def is_latents_nb(m, g, ip, k0, k1, sim, z, scale, twist, tau, dlist, s_grp, p):
         while True:
             u_skip, v = uniform2_nb(k0, k1, sim, STREAM_IS_CLASS, c, draw)
             draw += 1
-            step = _skip_nb(u_skip, log_q)
-            if pos + 1 + step >= n_c:
+            pos = advance_nb(pos, u_skip, log_q, n_c)
+            if pos >= n_c:
                 break
-            pos += 1 + int(step)
             j = ip.cls_mem[lo + pos]
             if not g.lat_timed[j]:  # nobody looks at this time (see sparse.group_defaults_nb)
                 tau[j] = 0.0

@@ -104,6 +104,25 @@ def _lgd_nb(mean, a, b, k0, k1, sim, item):
 
 
 @njit(cache=True)
+def solvent_hazard_nb(m, k, tau):
+    """Integrated intensity of a call without default on cover ``k`` over its solvent live window."""
+    a = m.cv_a[k]
+    b = m.cv_b[k]
+    te = tau[m.cv_exp[k]]
+    solvent_end = b if te > b else te
+    if solvent_end <= a:
+        return 0.0
+    hazard = m.cv_rate[k] * (solvent_end - a)
+    e = m.cv_event[k]
+    if e >= 0:
+        tc = tau[e]
+        if tc < solvent_end:
+            start = tc if tc > a else a
+            hazard += m.cv_rate[k] * (m.cv_mult[k] - 1.0) * (solvent_end - start)
+    return hazard
+
+
+@njit(cache=True)
 def cover_losses_nb(m, k0, k1, sim, tau, out_loss, out_count):
     """Add each live cover's loss in this simulation to the component totals."""
     l_def = 0.0
@@ -121,16 +140,8 @@ def cover_losses_nb(m, k0, k1, sim, tau, out_loss, out_count):
         te = tau[m.cv_exp[k]]
         u_def, u_solv = uniform2_nb(k0, k1, sim, STREAM_CALL, k, 0)
         called = False
-        solvent_end = b if te > b else te
-        if m.cv_rate[k] > 0.0 and solvent_end > a:
-            hazard = m.cv_rate[k] * (solvent_end - a)
-            e = m.cv_event[k]
-            if e >= 0:
-                tc = tau[e]
-                if tc < solvent_end:
-                    start = tc if tc > a else a
-                    hazard += m.cv_rate[k] * (m.cv_mult[k] - 1.0) * (solvent_end - start)
-            if u_solv < -math.expm1(-hazard):
+        if m.cv_rate[k] > 0.0:
+            if u_solv < -math.expm1(-solvent_hazard_nb(m, k, tau)):
                 called = True
                 l_solv += m.cv_ead[k] * _lgd_nb(m.cv_slgd_mean[k], m.cv_slgd_a[k], m.cv_slgd_b[k],
                                                 k0, k1, sim, 2 * k + 1)

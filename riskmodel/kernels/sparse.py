@@ -34,8 +34,18 @@ import numpy as np
 from numba import njit, prange
 
 from .distributions import ndtr_nb, ndtri_nb
-from .one_year import LATENT_EVENT, LATENT_EXPORTER, LATENT_IMPORTER, _default_time_nb, _lgd_nb, draw_factors_nb
+from .one_year import (LATENT_EVENT, LATENT_EXPORTER, LATENT_IMPORTER, _default_time_nb, _lgd_nb,
+                       draw_factors_nb, solvent_hazard_nb)
 from .philox import STREAM_CALL, STREAM_CALL_GROUP, STREAM_EVENT_GROUP, STREAM_GROUP, uniform2_nb, uniform_lane_nb
+
+
+@njit(cache=True)
+def advance_nb(pos, u, log_q, n):
+    """Index of the next success after ``pos`` among ``n`` Bernoulli trials (``log(1 - p) = log_q``), or ``n``."""
+    step = _skip_nb(u, log_q)
+    if pos + 1 + step >= n:
+        return n
+    return pos + 1 + int(step)
 
 
 @njit(cache=True)
@@ -75,10 +85,9 @@ def group_defaults_nb(m, g, k0, k1, sim, z, scale, tau, dlist, nd):
         while True:
             u_skip, v = uniform2_nb(k0, k1, sim, STREAM_GROUP, gi, draw)
             draw += 1
-            step = _skip_nb(u_skip, log_q)
-            if pos + 1 + step >= n_g:
+            pos = advance_nb(pos, u_skip, log_q, n_g)
+            if pos >= n_g:
                 break
-            pos += 1 + int(step)
             j = g.grp_mem[lo + pos]
             w = v * p_max  # uniform on (0, p_max): the member defaults iff w < p_j
             if m.thr[j] != thr_max and not w < ndtr_nb((m.thr[j] / scale - s) / sig):
@@ -110,10 +119,9 @@ def event_effects_nb(m, g, k0, k1, sim, tau, dlist, nd):
             while True:
                 u = uniform_lane_nb(k0, k1, sim, STREAM_EVENT_GROUP, sg, draw)
                 draw += 1
-                step = _skip_nb(u, log_q)
-                if pos + 1 + step >= n_s:
+                pos = advance_nb(pos, u, log_q, n_s)
+                if pos >= n_s:
                     break
-                pos += 1 + int(step)
                 j = g.seg_mem[lo + pos]
                 if te < tau[j]:
                     if tau[j] == np.inf:
@@ -121,25 +129,6 @@ def event_effects_nb(m, g, k0, k1, sim, tau, dlist, nd):
                         nd += 1
                     tau[j] = te
     return nd
-
-
-@njit(cache=True)
-def _solvent_hazard_nb(m, k, tau):
-    """Integrated intensity of a call without default on cover ``k`` over its solvent live window."""
-    a = m.cv_a[k]
-    b = m.cv_b[k]
-    te = tau[m.cv_exp[k]]
-    solvent_end = b if te > b else te
-    if solvent_end <= a:
-        return 0.0
-    hazard = m.cv_rate[k] * (solvent_end - a)
-    e = m.cv_event[k]
-    if e >= 0:
-        tc = tau[e]
-        if tc < solvent_end:
-            start = tc if tc > a else a
-            hazard += m.cv_rate[k] * (m.cv_mult[k] - 1.0) * (solvent_end - start)
-    return hazard
 
 
 @njit(cache=True)
@@ -165,12 +154,11 @@ def sparse_cover_losses_nb(m, g, k0, k1, sim, tau, dlist, nd, called, clist, out
         while True:
             u_skip, v = uniform2_nb(k0, k1, sim, STREAM_CALL_GROUP, cg, draw)
             draw += 1
-            step = _skip_nb(u_skip, log_q)
-            if pos + 1 + step >= n_c:
+            pos = advance_nb(pos, u_skip, log_q, n_c)
+            if pos >= n_c:
                 break
-            pos += 1 + int(step)
             k = g.cg_mem[lo + pos]
-            if v * p_max < -math.expm1(-_solvent_hazard_nb(m, k, tau)):
+            if v * p_max < -math.expm1(-solvent_hazard_nb(m, k, tau)):
                 called[k] = 1
                 clist[nc] = k
                 nc += 1
