@@ -75,6 +75,7 @@ class SimulationResult:
         for i, c in enumerate(COUNT_COLUMNS):
             df[c] = self._count[:, i]
         df["weight"] = 1.0 if self._weight is None else self._weight
+        df["stratum"] = 0 if self._strata is None else self._strata
         return conform(df, LOSSES_SCHEMA)
 
     @cached_property

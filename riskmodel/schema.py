@@ -152,6 +152,7 @@ LOSSES_SCHEMA = {
     "n_country_events": "int32",
     "n_calls": "int32",
     "weight": "float64",  # likelihood ratio; 1 for plain Monte Carlo
+    "stratum": "int32",  # importance sampling's design cell (standard errors are within cells); 0 for plain
 }
 LOSS_COMPONENTS = ("loss_default_calls", "loss_solvent_calls", "loss_credit")
 COUNT_COLUMNS = ("n_exporter_defaults", "n_importer_defaults", "n_country_events", "n_calls")

@@ -76,3 +76,13 @@ def test_student_t_fattens_the_tail_at_equal_pds(sample_portfolio):
     assert abs(g.el().value - t.el().value) < K_SE * np.hypot(g.el().se, t.el().se)  # same marginals
     eg, et = g.es(0.999), t.es(0.999)
     assert et.value - eg.value > K_SE * np.hypot(eg.se, et.se)
+
+
+def test_sampling_method_and_its_design_are_validated():
+    with pytest.raises(rm.InputError) as exc:
+        rm.scenario_from_dict({"simulation": {"method": "quasi", "importance": {"defensive": 1.0, "strata": 1,
+                                                                                "twisted": 2.0, "levle": 0.99}}})
+    text = exc.value.report()
+    for key in ("simulation.method", "simulation.importance.defensive", "simulation.importance.strata",
+                "simulation.importance.twisted", "did you mean 'level'"):
+        assert key in text, key
