@@ -105,3 +105,23 @@ def test_ten_factor_portfolio_agrees_with_plain_monte_carlo():
     plain = simulate(pf, sc, n_sims=100_000, seed=4, levels=[0.999], method="plain").ec(0.999)
     assert abs(imp.value - plain.value) <= K_SE * np.hypot(imp.se, plain.se)
     assert imp.se < plain.se / 2  # 25 times fewer simulations, a narrower interval
+
+
+def test_design_aims_down_the_factor_towards_the_quantile():
+    """One-factor pool: the shift is along -Z, no longer than Phi^-1(level), aimed near the Vasicek quantile."""
+    from scipy import stats
+
+    from riskmodel.engine import sparse_index
+    from riskmodel.importance import design
+    from riskmodel.model import compile_model
+
+    n, p, rho, level = 2000, 0.01, 0.2, 0.999
+    pf = one_factor_portfolio(np.full(n, p), np.full(n, np.sqrt(rho)), np.ones(n))
+    model = compile_model(pf, one_factor_scenario())
+    params, record = design(model, sparse_index(model), level, 0.1, 40)
+    glob = model.factor_names.index("global")
+    assert params.direction[glob] == pytest.approx(-1.0)
+    assert 0.8 * stats.norm.ppf(level) < params.mu_norm <= stats.norm.ppf(level) + 1e-6
+    vasicek = n * analytic.vasicek_quantile(p, rho, level)
+    assert 0.7 * vasicek < params.x_target < 1.05 * vasicek
+    assert record["plain_cells"] == 4 and record["shift_cells"] == 18 and record["twist_cells"] == 18
