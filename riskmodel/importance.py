@@ -112,6 +112,8 @@ class _Design:
         return -f, -np.append(grad_z, grad_u)
 
     def mode(self, x, start):
+        if start.size == 0:  # no factors: nothing to shift, the bound itself
+            return start, -float(self.objective(start, x)[0])
         r = optimize.minimize(self.objective, start, args=(x,), jac=True, method="L-BFGS-B")
         return r.x, -float(r.fun)
 

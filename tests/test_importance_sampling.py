@@ -125,3 +125,18 @@ def test_design_aims_down_the_factor_towards_the_quantile():
     vasicek = n * analytic.vasicek_quantile(p, rho, level)
     assert 0.7 * vasicek < params.x_target < 1.05 * vasicek
     assert record["plain_cells"] == 4 and record["shift_cells"] == 18 and record["twist_cells"] == 18
+
+
+def test_independent_obligors_deep_tail_by_twisting_alone():
+    """No factors at all: the design has nothing to shift and twists defaults only; binomial tail exact."""
+    from scipy import stats
+
+    n, p = 30, 0.02
+    pf = one_factor_portfolio(np.full(n, p), np.zeros(n), np.ones(n))
+    sc = one_factor_scenario(factors={"rules": {"private_buyers": {"enabled": False}}})
+    res = simulate(pf, sc, n_sims=20_000, seed=6, levels=[0.9999], method="importance")
+    assert res.model.factor_names == [] and res.run_info["importance"]["shift_norm"] == 0.0
+    s = LossSample(res.total_loss, res.weights, CI_K, res.strata)
+    for t in (3, 6):
+        est, exact = s.prob_exceed(t), stats.binom.sf(t, n, p)
+        assert abs(est.value - exact) <= K_SE * est.se and est.se < 0.1 * exact
