@@ -169,11 +169,24 @@ class LossSample:
         return self._interval(q + m, self._se(excess))
 
     def ec(self, level: float) -> Estimate:
+        """EC = VaR - EL; standard error by influence functions, interval Woodruff-shaped.
+
+        The interval keeps the asymmetry of VaR's Woodruff interval (which the
+        quantile's skewed sampling distribution needs: a symmetric interval
+        under-covers when the tail is sparse) and widens each side by the ratio
+        of EC's standard error to VaR's, which brings in EL and its covariance.
+        """
         v, slope = self.var(level)
         mu = self.mean().value
         # influence functions: VaR -> slope * (w 1{x > q} - (1 - alpha)); EL -> w x
-        infl = slope * self.w * (self.x > v.value) - self.w * self.x
-        return self._interval(v.value - mu, self._se(infl))
+        infl_var = slope * self.w * (self.x > v.value)
+        se = self._se(infl_var - self.w * self.x)
+        se_var = self._se(infl_var)
+        value = v.value - mu
+        if se_var == 0.0:  # VaR sits on an atom: only EL's error is left
+            return self._interval(value, se)
+        r = se / se_var
+        return Estimate(value, se, value - r * (v.value - v.ci_low), value + r * (v.ci_high - v.value))
 
     def tail_warning(self, level: float) -> str | None:
         """Say when too few simulations lie beyond a level for its interval to close."""
