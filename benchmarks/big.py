@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import time
@@ -37,6 +36,7 @@ def run(path: str, sims: int, method: str) -> dict:
     import numba
 
     import riskmodel as rm
+    from cases import peak_mib
 
     stages = {}
     t = time.perf_counter()
@@ -53,7 +53,7 @@ def run(path: str, sims: int, method: str) -> dict:
     return {"covers": len(pf.covers), "live_covers": len(res.model.covers), "latents": len(res.model.latents),
             "sims": sims, "method": res.method, "threads": numba.get_num_threads(), **stages,
             "total_s": sum(v for k, v in stages.items() if k != "kernel_s"),
-            "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "peak_mib": peak_mib(),
             "ec_999": float(ec.value), "ec_999_rel_se": float(ec.se / ec.value)}
 
 

@@ -74,3 +74,17 @@ def lkn(loadings_path: Path | None = None):
     pd_, B, cmax = lkn_arrays(loadings_path)
     frames = _frames(pd_, {f"f{i}": B[:, i] for i in range(B.shape[1])}, cmax)
     return rm.Portfolio.from_frames(*frames), defaults_only_scenario(lgd_mean=0.5, lgd_sd=np.sqrt(1 / 12))
+
+
+def peak_mib() -> float:
+    """This process's peak resident memory (VmHWM), in MiB.
+
+    Not ``getrusage``'s ``ru_maxrss``: Linux carries that across ``exec`` from
+    the parent, so a child started by a large process would report the
+    parent's peak.
+    """
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")

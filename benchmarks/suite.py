@@ -28,7 +28,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import subprocess
 import sys
 import tempfile
@@ -42,6 +41,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import cases  # noqa: E402
+from cases import peak_mib  # noqa: E402
 
 import riskmodel as rm  # noqa: E402
 from riskmodel.cli import bundled_sample  # noqa: E402
@@ -153,7 +153,7 @@ def scaling_point(n: int, mean_pd: float, sims: int) -> dict:
     setup = time.perf_counter() - t0
     run_chunks(model, 1, 100)  # warm
     t, out = best_of(lambda: run_chunks(model, 1, sims), repeat=2)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB -> MiB on Linux
+    peak = peak_mib()
     return {"n": n, "pd": mean_pd, "sims": sims, "sec_per_10k": t / sims * 10_000, "setup_s": setup,
             "peak_mib": peak, "defaults_per_sim": float(out[1][:, 0].mean())}
 
