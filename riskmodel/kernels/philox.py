@@ -36,11 +36,12 @@ STREAM_IDIO = 3  # idiosyncratic shocks, item = latent index // 2
 STREAM_EVENT_EFFECT = 4  # importer default caused by a country event
 STREAM_CALL = 5  # per cover: (call given default, call without default)
 STREAM_LGD = 6  # per cover: beta LGD, sub = gamma attempts
-STREAM_GROUP = 7  # sparse path: candidates of a latent group, item = group, sub = candidate
+STREAM_GROUP = 7  # sparse path: skips to a latent group's candidates, item = group, sub = candidate // 2
 STREAM_EVENT_GROUP = 8  # sparse path: importers hit by a country event, item = segment, sub = candidate
 STREAM_CALL_GROUP = 9  # sparse path: calls without default, item = cover group, sub = candidate
 STREAM_STRATUM = 10  # importance sampling: position inside the stratum of the shift direction
 STREAM_IS_CLASS = 11  # importance sampling: defaults of a class, item = class, sub = candidate
+STREAM_GROUP_SHOCK = 12  # sparse path: a candidate's shock below its group's threshold, index = candidate, sub = group
 
 
 @njit(cache=True)

@@ -36,7 +36,8 @@ from numba import njit, prange
 from .distributions import ndtr_nb, ndtri_nb
 from .one_year import (LATENT_EVENT, LATENT_EXPORTER, LATENT_IMPORTER, _default_time_nb, _lgd_nb,
                        draw_factors_nb, solvent_hazard_nb)
-from .philox import STREAM_CALL, STREAM_CALL_GROUP, STREAM_EVENT_GROUP, STREAM_GROUP, uniform2_nb, uniform_lane_nb
+from .philox import (STREAM_CALL, STREAM_CALL_GROUP, STREAM_EVENT_GROUP, STREAM_GROUP, STREAM_GROUP_SHOCK,
+                     uniform2_nb, uniform_lane_nb)
 
 
 @njit(cache=True)
@@ -81,20 +82,30 @@ def group_defaults_nb(m, g, k0, k1, sim, z, scale, tau, dlist, nd):
             continue
         log_q = math.log1p(-p_max) if p_max < 1.0 else -np.inf
         pos = -1
-        draw = 0
+        cand = 0
+        u_next = 0.0
         while True:
-            u_skip, v = uniform2_nb(k0, k1, sim, STREAM_GROUP, gi, draw)
-            draw += 1
+            # one Philox block serves two candidates' skips; the shock uniform is drawn only when used
+            if cand & 1:
+                u_skip = u_next
+            else:
+                u_skip, u_next = uniform2_nb(k0, k1, sim, STREAM_GROUP, gi, cand >> 1)
             pos = advance_nb(pos, u_skip, log_q, n_g)
             if pos >= n_g:
                 break
             j = g.grp_mem[lo + pos]
-            w = v * p_max  # uniform on (0, p_max): the member defaults iff w < p_j
-            if m.thr[j] != thr_max and not w < ndtr_nb((m.thr[j] / scale - s) / sig):
-                continue
-            tau[j] = _default_time_nb(m, j, (s + sig * ndtri_nb(w)) * scale) if g.lat_timed[j] else 0.0
+            same = m.thr[j] == thr_max
+            if same and not g.lat_timed[j]:  # defaults for sure, and its time is never read
+                tau[j] = 0.0
+            else:
+                w = uniform_lane_nb(k0, k1, sim, STREAM_GROUP_SHOCK, cand, gi) * p_max  # uniform on (0, p_max)
+                if not same and not w < ndtr_nb((m.thr[j] / scale - s) / sig):  # defaults iff w < p_j
+                    cand += 1
+                    continue
+                tau[j] = _default_time_nb(m, j, (s + sig * ndtri_nb(w)) * scale) if g.lat_timed[j] else 0.0
             dlist[nd] = j
             nd += 1
+            cand += 1
     return nd
 
 
