@@ -26,7 +26,7 @@ ModelArrays = namedtuple(
     "ModelArrays",
     [
         "n_factors", "dof", "horizon", "horizon_below",
-        "load_ptr", "load_idx", "load_val", "idio", "thr", "log_surv", "latent_type",
+        "load_ptr", "load_idx", "load_val", "idio", "thr", "log_surv", "haz2", "haz3", "latent_type",
         "imp_event", "imp_event_q",
         "cv_exp", "cv_imp", "cv_credit", "cv_ead", "cv_a", "cv_b", "cv_p_call", "cv_rate", "cv_mult", "cv_event",
         "cv_lgd_mean", "cv_lgd_a", "cv_lgd_b", "cv_slgd_mean", "cv_slgd_a", "cv_slgd_b",
@@ -95,6 +95,41 @@ def _best_rule(scenario: Scenario, applies_to: str, attrs: dict) -> tuple[str | 
     if any(scenario.factors.rules[t].loadings != scenario.factors.rules[best].loadings for t in tie):
         return f"ambiguous:{best},{','.join(tie)}", {}
     return best, dict(scenario.factors.rules[best].loadings)
+
+
+CURVE_KNOTS = (1.0, 5.0)  # hazards are constant on [0, 1), [1, 5) and from 5 years on
+
+
+def later_hazards(master_scale: pd.DataFrame, grades: pd.Series, rated: np.ndarray,
+                  h1: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Hazard rates on [1, 5) and [5, inf) years for each latent.
+
+    A rated obligor without its own pd follows the master scale's cumulative
+    PDs (1, 5 and 10 years), every hazard scaled by the ratio of its stressed
+    to its unstressed first-year hazard; any other latent keeps its first-year
+    hazard ``h1`` throughout.
+    """
+    haz2, haz3 = h1.copy(), h1.copy()
+    if rated.any():
+        ms = master_scale.reindex(grades[rated].to_numpy())
+        base1 = -np.log1p(-ms["pd_1y"].to_numpy(float))
+        cum5 = -np.log1p(-ms["cum_pd_5y"].to_numpy(float))
+        cum10 = -np.log1p(-ms["cum_pd_10y"].to_numpy(float))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = np.where(base1 > 0, h1[rated] / base1, 1.0)
+        haz2[rated] = scale * (cum5 - base1) / (CURVE_KNOTS[1] - CURVE_KNOTS[0])
+        haz3[rated] = scale * (cum10 - cum5) / 5.0
+        haz2[rated & np.isinf(h1)] = np.inf
+        haz3[rated & np.isinf(h1)] = np.inf
+    return haz2.astype(float), haz3.astype(float)
+
+
+def cumulative_hazard(h1, haz2, haz3, t: float) -> np.ndarray:
+    """Integrated hazard to time ``t`` (years) of the piecewise-constant curve."""
+    k1, k5 = CURVE_KNOTS
+    with np.errstate(invalid="ignore"):
+        out = h1 * min(t, k1) + haz2 * float(np.clip(t - k1, 0.0, k5 - k1)) + haz3 * max(t - k5, 0.0)
+    return np.where(np.isinf(h1), np.inf, out)
 
 
 def _threshold(pd_h: np.ndarray, scenario: Scenario) -> np.ndarray:
@@ -216,10 +251,16 @@ def compile_model(portfolio: Portfolio, scenario: Scenario) -> CompiledModel:
     if (pd1 > 1).any():
         warnings.append(f"{int((pd1 > 1).sum())} stressed PDs exceeded 1 and were capped at 1")
     pd1 = np.minimum(pd1, 1.0)
-    pd_h = -np.expm1(H * np.log1p(-np.minimum(pd1, 1.0))) if H != 1.0 else pd1
-    pd_h = np.where(pd1 >= 1.0, 1.0, pd_h)
     with np.errstate(divide="ignore"):
         log_surv = np.log1p(-pd1)
+    # hazards beyond the first year: the master scale's curve for obligors given only a rating
+    # (scaled by the stress of their first year), constant for a given pd and for country events
+    rated = np.concatenate([exp["pd"].isna().to_numpy() & exp["rating"].notna().to_numpy(),
+                            imp["pd"].isna().to_numpy() & imp["rating"].notna().to_numpy(), np.zeros(n_c, bool)])
+    grades = pd.concat([exp["rating"], imp["rating"]], ignore_index=True).reindex(range(len(pd1)))
+    haz2, haz3 = later_hazards(ref.master_scale, grades, rated, -log_surv)
+    pd_h = -np.expm1(-cumulative_hazard(-log_surv, haz2, haz3, H)) if H != 1.0 else pd1
+    pd_h = np.where(pd1 >= 1.0, 1.0, pd_h)
     lat["pd"] = pd1
     lat["pd_horizon"] = pd_h
 
@@ -290,6 +331,7 @@ def compile_model(portfolio: Portfolio, scenario: Scenario) -> CompiledModel:
         idio=idio,
         thr=_threshold(pd_h, sc).astype(float),
         log_surv=log_surv.astype(float),
+        haz2=haz2, haz3=haz3,
         latent_type=latent_type,
         imp_event=imp_event,
         imp_event_q=imp_event_q,

@@ -39,8 +39,9 @@ class Importance(_Strict):
 
 
 class Simulation(_Strict):
-    horizon_years: float = Field(1.0, gt=0, le=1, description="capital horizon in years (one year; "
-                                 "multi-year horizons arrive with the lifetime view)")
+    horizon_years: float = Field(1.0, gt=0, le=30, description="loss horizon in years: 1 for the capital "
+                                 "horizon; longer horizons count every loss until then, default times following "
+                                 "the PD term structure")
     n_sims: int = Field(100_000, ge=100, le=10**10)
     seed: int = Field(1, ge=0, lt=2**63)
     levels: list[float] = Field(default_factory=lambda: [0.99, 0.995, 0.999])

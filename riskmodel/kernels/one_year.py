@@ -57,13 +57,27 @@ def draw_factors_nb(m, k0, k1, sim, z):
 
 @njit(cache=True)
 def _default_time_nb(m, j, x):
+    """Default time in years of latent ``j`` whose value ``x`` is below its threshold.
+
+    Cumulative hazard ``-log(1 - F(x))`` inverted on the latent's piecewise-constant
+    curve: ``-log_surv`` on the first year, ``haz2`` to 5 years, ``haz3`` after.
+    """
     if m.log_surv[j] == -np.inf:  # pd = 1: default at once
         return 0.0
     if m.dof > 0.0:
         u = t_cdf_nb(x, m.dof)
     else:
         u = ndtr_nb(x)
-    tau = math.log1p(-u) / m.log_surv[j]
+    lam = -math.log1p(-u)
+    lam1 = -m.log_surv[j]
+    if lam1 > 0.0 and lam <= lam1:
+        tau = math.log1p(-u) / m.log_surv[j]
+    elif m.haz2[j] > 0.0 and lam <= lam1 + 4.0 * m.haz2[j]:
+        tau = 1.0 + (lam - lam1) / m.haz2[j]
+    elif m.haz3[j] > 0.0:
+        tau = 5.0 + (lam - lam1 - 4.0 * m.haz2[j]) / m.haz3[j]
+    else:
+        tau = m.horizon
     # x < thr implies tau <= horizon; keep rounding from pushing it past
     if tau >= m.horizon:
         tau = m.horizon_below
