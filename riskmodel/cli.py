@@ -21,6 +21,21 @@ def bundled_sample() -> Path:
     return Path(str(resources.files("riskmodel") / "data" / "sample"))
 
 
+def _horizon(text: str | None) -> float | None:
+    """'5y', '18m', '2.5y' or a plain number of years."""
+    if text is None:
+        return None
+    t = text.strip().lower()
+    try:
+        if t.endswith("y"):
+            return float(t[:-1])
+        if t.endswith("m"):
+            return float(t[:-1]) / 12.0
+        return float(t)
+    except ValueError:
+        raise click.BadParameter(f"expected a horizon like 1y, 5y or 18m, got {text!r}") from None
+
+
 def _floats(text: str | None, what: str) -> list[float] | None:
     if text is None:
         return None
@@ -32,7 +47,7 @@ def _floats(text: str | None, what: str) -> list[float] | None:
 
 def run_main(portfolio=None, scenario=None, sims=None, seed=None, levels=None, thresholds=None, out=None,
              json_out=False, threads=None, chunk_size=None, master_scale=None, countries=None, quiet=False,
-             method=None) -> int:
+             method=None, horizon=None) -> int:
     from .engine import kernels_cached, resolve_method, simulate
     from .portfolio import load_portfolio
     from .reference import load_reference
@@ -41,6 +56,8 @@ def run_main(portfolio=None, scenario=None, sims=None, seed=None, levels=None, t
     ref = load_reference(master_scale, countries)
     pf = load_portfolio(portfolio or bundled_sample(), ref)
     sc = load_scenario(scenario)
+    if horizon is not None:
+        sc = sc.with_overrides(horizon_years=horizon)
     resolved = sc.with_overrides(n_sims=sims, seed=seed, levels=levels, method=method)  # validate before any work
     thresholds = thresholds or []
     bad = [t for t in thresholds if not t >= 0]
@@ -138,6 +155,7 @@ def _with(opts):
 @click.option("--method", type=click.Choice(["plain", "importance", "auto"]),
               help="plain Monte Carlo, importance sampling, or auto (importance for levels >= 0.99); "
                    "default from the scenario")
+@click.option("--horizon", help="loss horizon, e.g. 1y (capital, the default), 5y or 18m; default from the scenario")
 @click.option("--thresholds", help="losses X for P(L > X), e.g. 5e10,1e11")
 @click.option("--out", type=click.Path(file_okay=False), help="write metrics, losses and run.json here")
 @click.option("--json", "json_out", is_flag=True, help="print the metrics as JSON records")
@@ -145,9 +163,10 @@ def _with(opts):
 @click.option("--chunk-size", type=click.IntRange(min=1), help="simulations per chunk (results do not depend on it)")
 @_with(_ref_opts)
 @click.option("--quiet", is_flag=True, help="no progress or notices on stderr")
-def run(levels, thresholds, **kw):
+def run(levels, thresholds, horizon, **kw):
     """Simulate the loss distribution and print EL, VaR, ES and EC with their errors."""
-    _guard(run_main, levels=_floats(levels, "--levels"), thresholds=_floats(thresholds, "--thresholds"), **kw)
+    _guard(run_main, levels=_floats(levels, "--levels"), thresholds=_floats(thresholds, "--thresholds"),
+           horizon=_horizon(horizon), **kw)
 
 
 @cli.command()

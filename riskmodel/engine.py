@@ -147,7 +147,7 @@ def simulate(portfolio: Portfolio, scenario: Scenario | None = None, *, n_sims: 
              seed: int | None = None, levels: list[float] | None = None, method: str | None = None,
              chunk_size: int | None = None, n_threads: int | None = None, progress: bool = False,
              sampling: str = "sparse") -> SimulationResult:
-    """Simulate the portfolio's one-year loss distribution under a scenario.
+    """Simulate the portfolio's loss distribution over the scenario's horizon (one year by default).
 
     ``n_sims``, ``seed``, ``levels`` and ``method`` (``"plain"``,
     ``"importance"`` or ``"auto"``) override the scenario's ``[simulation]``

@@ -3,6 +3,7 @@ import json
 import re
 import shlex
 
+import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -10,7 +11,7 @@ from click.testing import CliRunner
 from riskmodel.cli import cli
 from riskmodel.schema import METRICS, METRICS_SCHEMA
 
-from conftest import REPO, SAMPLE, copy_sample
+from conftest import K_SE, REPO, SAMPLE, copy_sample
 
 README = (REPO / "README.md").read_text()
 
@@ -136,3 +137,20 @@ def test_first_run_says_it_is_compiling_and_the_next_does_not(tmp_path):
     assert "compiling the numerical kernels" in first.stderr
     assert "compiling" not in second.stderr
     assert first.stdout == second.stdout  # and the numbers do not depend on the cache
+
+
+def test_horizon_option_lengthens_the_run_and_is_validated(tmp_path):
+    out1, out5 = tmp_path / "h1", tmp_path / "h5"
+    for h, out in (("1y", out1), ("60m", out5)):
+        res = CliRunner().invoke(cli, ["run", "--sims", "2000", "--method", "plain", "--horizon", h, "--out", str(out),
+                                       "--quiet"])
+        assert res.exit_code == 0, res.output
+    m1, m5 = (pd.read_parquet(o / "metrics.parquet").set_index("metric") for o in (out1, out5))
+    # five years of defaults and calls on covers that stay live: EL grows beyond its error
+    se = np.hypot(m1.loc["el", "se"], m5.loc["el", "se"])
+    assert m5.loc["el", "value"] - m1.loc["el", "value"] > K_SE * se
+    assert "5-year horizon" in CliRunner().invoke(cli, ["run", "--sims", "500", "--horizon", "5y", "--quiet"]).output
+    bad = CliRunner().invoke(cli, ["run", "--horizon", "forever"])
+    assert bad.exit_code == 2 and "1y, 5y or 18m" in bad.output
+    too_long = CliRunner().invoke(cli, ["run", "--horizon", "31y"])
+    assert too_long.exit_code == 2 and "horizon_years" in too_long.output
