@@ -30,6 +30,7 @@ ModelArrays = namedtuple(
         "imp_event", "imp_event_q",
         "cv_exp", "cv_imp", "cv_credit", "cv_ead", "cv_a", "cv_b", "cv_p_call", "cv_rate", "cv_mult", "cv_event",
         "cv_lgd_mean", "cv_lgd_a", "cv_lgd_b", "cv_slgd_mean", "cv_slgd_a", "cv_slgd_b",
+        "cv_ccy", "fx_factor", "fx_global", "fx_vol", "fx_rho",
     ],
 )
 
@@ -295,7 +296,16 @@ def compile_model(portfolio: Portfolio, scenario: Scenario) -> CompiledModel:
     imp_pos = pd.Series(np.arange(n_e, n_e + n_i), index=imp["importer_id"])
     prod = live_cov["product"].to_numpy()
     is_credit = prod == "credit"
-    ead = (live_cov["amount"] * live_cov["insured_share"] * live_cov["currency"].map(fx)).to_numpy(float)
+    fx_risk = sc.reporting.fx_risk
+    rate = {c: v * fx_risk.shock.get(c, 1.0) for c, v in fx.items()}  # deterministic shocks fold into the rates
+    ead = (live_cov["amount"] * live_cov["insured_share"] * live_cov["currency"].map(rate)).to_numpy(float)
+    # stochastic rates: one factor per risky currency, and the global factor they lean on
+    currencies = sorted(c for c, v in fx_risk.volatility.items() if v > 0)
+    ccy_pos = {c: i for i, c in enumerate(currencies)}
+    cv_ccy = live_cov["currency"].map(lambda c: ccy_pos.get(c, -1)).to_numpy(np.int64)
+    fx_factor = np.array([fac(f"fx:{c}") for c in currencies], dtype=np.int64)
+    fx_global = fac("global") if currencies and fx_risk.downturn_correlation != 0.0 else -1
+    fx_vol = np.array([fx_risk.volatility[c] * np.sqrt(H) for c in currencies], dtype=float)
     calls = sc.calls
     p_call = np.array([getattr(calls.given_default, p) if (p != "credit" and calls.enabled) else 0.0 for p in prod])
     on_demand = live_cov["on_demand"].to_numpy(bool)
@@ -347,6 +357,8 @@ def compile_model(portfolio: Portfolio, scenario: Scenario) -> CompiledModel:
         cv_event=cv_event,
         cv_lgd_mean=lgd_d[:, 0].copy(), cv_lgd_a=lgd_d[:, 1].copy(), cv_lgd_b=lgd_d[:, 2].copy(),
         cv_slgd_mean=lgd_s[:, 0].copy(), cv_slgd_a=lgd_s[:, 1].copy(), cv_slgd_b=lgd_s[:, 2].copy(),
+        cv_ccy=cv_ccy, fx_factor=fx_factor, fx_global=int(fx_global), fx_vol=fx_vol,
+        fx_rho=float(fx_risk.downturn_correlation),
     )
     covers_out = live_cov.assign(ead=ead, window_start=a[live], window_end=b[live])
     n_out = int((~live).sum())

@@ -75,10 +75,34 @@ _FX = {  # illustrative: round figures near 2025 market rates; replace with the 
 }
 
 
+class FXRisk(_Strict):
+    """Exchange rates as a risk factor: each foreign rate times a lognormal multiplier of mean 1.
+
+    log multiplier over the horizon H = vol sqrt(H) (-rho Z_global + sqrt(1 - rho^2) Z_ccy)
+    - vol^2 H / 2: with rho > 0 the reporting currency weakens, and foreign-currency
+    losses grow, in a global downturn.
+    """
+    volatility: dict[str, float] = Field(default_factory=dict, description="annual log-volatility of each "
+                                         "currency's rate against the reporting currency, e.g. {USD = 0.10}")
+    downturn_correlation: float = Field(0.0, ge=-1, le=1, description="correlation of the reporting currency's "
+                                        "depreciation with a fall of the global factor")
+    shock: dict[str, float] = Field(default_factory=dict, description="deterministic multipliers of the rates, "
+                                    "e.g. {USD = 1.2} for a 20% weaker reporting currency against USD")
+
+    @model_validator(mode="after")
+    def _check(self):
+        bad = [k for k, v in self.volatility.items() if not 0 <= v <= 2]
+        bad += [k for k, v in self.shock.items() if not v > 0]
+        if bad:
+            raise ValueError(f"volatilities must lie in [0, 2] and shocks be > 0; fix {sorted(set(bad))}")
+        return self
+
+
 class Reporting(_Strict):
     currency: str = "KRW"
     fx: dict[str, float] = Field(default_factory=lambda: dict(_FX),
                                  description="units of the reporting currency per unit of each currency")
+    fx_risk: FXRisk = FXRisk()
 
     @model_validator(mode="after")
     def _fx(self):
@@ -87,6 +111,12 @@ class Reporting(_Strict):
             raise ValueError(f"fx keys must be ISO 4217 codes with rates > 0; fix {bad}")
         if self.fx.get(self.currency) != 1.0:
             raise ValueError(f"fx[{self.currency!r}] must be 1.0: the reporting currency converts to itself")
+        risky = set(self.fx_risk.volatility) | set(self.fx_risk.shock)
+        unknown = sorted(risky - set(self.fx))
+        if unknown:
+            raise ValueError(f"fx_risk names currencies without a rate in fx: {unknown}")
+        if self.currency in risky:
+            raise ValueError(f"the reporting currency {self.currency} has no exchange-rate risk against itself")
         return self
 
 

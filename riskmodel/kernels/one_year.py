@@ -111,6 +111,26 @@ def latent_times_nb(m, k0, k1, sim, z, scale, tau):
 
 
 @njit(cache=True)
+def fx_multipliers_nb(m, z, out):
+    """Each risky currency's lognormal rate multiplier (mean 1) from the factors ``z``."""
+    for c in range(m.fx_vol.shape[0]):
+        y = z[m.fx_factor[c]]
+        if m.fx_global >= 0:
+            y = -m.fx_rho * z[m.fx_global] + math.sqrt(1.0 - m.fx_rho * m.fx_rho) * y
+        v = m.fx_vol[c]
+        out[c] = math.exp(v * y - 0.5 * v * v)
+
+
+@njit(cache=True)
+def ead_nb(m, k, fxm):
+    """Cover ``k``'s exposure in the reporting currency in this simulation."""
+    c = m.cv_ccy[k]
+    if c >= 0:
+        return m.cv_ead[k] * fxm[c]
+    return m.cv_ead[k]
+
+
+@njit(cache=True)
 def _lgd_nb(mean, a, b, k0, k1, sim, item):
     if a > 0.0:
         return beta_nb(a, b, k0, k1, sim, STREAM_LGD, item)
@@ -137,7 +157,7 @@ def solvent_hazard_nb(m, k, tau):
 
 
 @njit(cache=True)
-def cover_losses_nb(m, k0, k1, sim, tau, out_loss, out_count):
+def cover_losses_nb(m, k0, k1, sim, tau, fxm, out_loss, out_count):
     """Add each live cover's loss in this simulation to the component totals."""
     l_def = 0.0
     l_solv = 0.0
@@ -149,7 +169,7 @@ def cover_losses_nb(m, k0, k1, sim, tau, out_loss, out_count):
         if m.cv_credit[k]:
             ti = tau[m.cv_imp[k]]
             if a <= ti < b:
-                l_cred += m.cv_ead[k] * _lgd_nb(m.cv_lgd_mean[k], m.cv_lgd_a[k], m.cv_lgd_b[k], k0, k1, sim, 2 * k)
+                l_cred += ead_nb(m, k, fxm) * _lgd_nb(m.cv_lgd_mean[k], m.cv_lgd_a[k], m.cv_lgd_b[k], k0, k1, sim, 2 * k)
             continue
         te = tau[m.cv_exp[k]]
         u_def, u_solv = uniform2_nb(k0, k1, sim, STREAM_CALL, k, 0)
@@ -157,11 +177,11 @@ def cover_losses_nb(m, k0, k1, sim, tau, out_loss, out_count):
         if m.cv_rate[k] > 0.0:
             if u_solv < -math.expm1(-solvent_hazard_nb(m, k, tau)):
                 called = True
-                l_solv += m.cv_ead[k] * _lgd_nb(m.cv_slgd_mean[k], m.cv_slgd_a[k], m.cv_slgd_b[k],
+                l_solv += ead_nb(m, k, fxm) * _lgd_nb(m.cv_slgd_mean[k], m.cv_slgd_a[k], m.cv_slgd_b[k],
                                                 k0, k1, sim, 2 * k + 1)
         if not called and a <= te < b and u_def < m.cv_p_call[k]:
             called = True
-            l_def += m.cv_ead[k] * _lgd_nb(m.cv_lgd_mean[k], m.cv_lgd_a[k], m.cv_lgd_b[k], k0, k1, sim, 2 * k)
+            l_def += ead_nb(m, k, fxm) * _lgd_nb(m.cv_lgd_mean[k], m.cv_lgd_a[k], m.cv_lgd_b[k], k0, k1, sim, 2 * k)
         if called:
             n_calls += 1
     out_loss[0] = l_def
@@ -171,8 +191,9 @@ def cover_losses_nb(m, k0, k1, sim, tau, out_loss, out_count):
 
 
 @njit(cache=True)
-def simulate_one_nb(m, k0, k1, sim, z, tau, out_loss, out_count):
+def simulate_one_nb(m, k0, k1, sim, z, tau, fxm, out_loss, out_count):
     scale = draw_factors_nb(m, k0, k1, sim, z)
+    fx_multipliers_nb(m, z, fxm)
     latent_times_nb(m, k0, k1, sim, z, scale, tau)
     ne = 0
     ni = 0
@@ -189,7 +210,7 @@ def simulate_one_nb(m, k0, k1, sim, z, tau, out_loss, out_count):
     out_count[0] = ne
     out_count[1] = ni
     out_count[2] = nc
-    cover_losses_nb(m, k0, k1, sim, tau, out_loss, out_count)
+    cover_losses_nb(m, k0, k1, sim, tau, fxm, out_loss, out_count)
 
 
 @njit(cache=True, parallel=True)
@@ -207,5 +228,6 @@ def simulate_chunk_nb(m, k0, k1, sim0, n_blocks, out_loss, out_count):
         hi = (blk + 1) * n // n_blocks
         z = np.empty(max(m.n_factors, 1))
         tau = np.empty(m.thr.shape[0])
+        fxm = np.ones(max(m.fx_vol.shape[0], 1))
         for i in range(lo, hi):
-            simulate_one_nb(m, k0, k1, sim0 + i, z, tau, out_loss[i], out_count[i])
+            simulate_one_nb(m, k0, k1, sim0 + i, z, tau, fxm, out_loss[i], out_count[i])

@@ -35,7 +35,7 @@ from numba import njit, prange
 
 from .distributions import ndtr_nb, ndtri_nb
 from .one_year import (LATENT_EVENT, LATENT_EXPORTER, LATENT_IMPORTER, _default_time_nb, _lgd_nb,
-                       draw_factors_nb, solvent_hazard_nb)
+                       draw_factors_nb, ead_nb, fx_multipliers_nb, solvent_hazard_nb)
 from .philox import (STREAM_CALL, STREAM_CALL_GROUP, STREAM_EVENT_GROUP, STREAM_GROUP, STREAM_GROUP_SHOCK,
                      uniform2_nb, uniform_lane_nb)
 
@@ -143,7 +143,7 @@ def event_effects_nb(m, g, k0, k1, sim, tau, dlist, nd):
 
 
 @njit(cache=True)
-def sparse_cover_losses_nb(m, g, k0, k1, sim, tau, dlist, nd, called, clist, out_loss, out_count):
+def sparse_cover_losses_nb(m, g, k0, k1, sim, tau, dlist, nd, called, clist, fxm, out_loss, out_count):
     """Calls without default by thinning, then the covers of defaulted obligors."""
     l_def = 0.0
     l_solv = 0.0
@@ -173,7 +173,7 @@ def sparse_cover_losses_nb(m, g, k0, k1, sim, tau, dlist, nd, called, clist, out
                 called[k] = 1
                 clist[nc] = k
                 nc += 1
-                l_solv += m.cv_ead[k] * _lgd_nb(m.cv_slgd_mean[k], m.cv_slgd_a[k], m.cv_slgd_b[k],
+                l_solv += ead_nb(m, k, fxm) * _lgd_nb(m.cv_slgd_mean[k], m.cv_slgd_a[k], m.cv_slgd_b[k],
                                                 k0, k1, sim, 2 * k + 1)
     n_calls = nc
     for ii in range(nd):
@@ -184,11 +184,11 @@ def sparse_cover_losses_nb(m, g, k0, k1, sim, tau, dlist, nd, called, clist, out
             if not (m.cv_a[k] <= t < m.cv_b[k]):
                 continue
             if m.cv_credit[k]:
-                l_cred += m.cv_ead[k] * _lgd_nb(m.cv_lgd_mean[k], m.cv_lgd_a[k], m.cv_lgd_b[k], k0, k1, sim, 2 * k)
+                l_cred += ead_nb(m, k, fxm) * _lgd_nb(m.cv_lgd_mean[k], m.cv_lgd_a[k], m.cv_lgd_b[k], k0, k1, sim, 2 * k)
             elif called[k] == 0 and (m.cv_p_call[k] >= 1.0 or
                                      uniform_lane_nb(k0, k1, sim, STREAM_CALL, 2 * k, 0) < m.cv_p_call[k]):
                 n_calls += 1
-                l_def += m.cv_ead[k] * _lgd_nb(m.cv_lgd_mean[k], m.cv_lgd_a[k], m.cv_lgd_b[k], k0, k1, sim, 2 * k)
+                l_def += ead_nb(m, k, fxm) * _lgd_nb(m.cv_lgd_mean[k], m.cv_lgd_a[k], m.cv_lgd_b[k], k0, k1, sim, 2 * k)
     for i in range(nc):
         called[clist[i]] = 0
     out_loss[0] = l_def
@@ -219,11 +219,12 @@ def count_and_reset_nb(m, tau, dlist, nd, out_count):
 
 
 @njit(cache=True)
-def simulate_one_sparse_nb(m, g, k0, k1, sim, z, tau, dlist, called, clist, out_loss, out_count):
+def simulate_one_sparse_nb(m, g, k0, k1, sim, z, tau, dlist, called, clist, fxm, out_loss, out_count):
     scale = draw_factors_nb(m, k0, k1, sim, z)
+    fx_multipliers_nb(m, z, fxm)
     nd = group_defaults_nb(m, g, k0, k1, sim, z, scale, tau, dlist, 0)
     nd = event_effects_nb(m, g, k0, k1, sim, tau, dlist, nd)
-    sparse_cover_losses_nb(m, g, k0, k1, sim, tau, dlist, nd, called, clist, out_loss, out_count)
+    sparse_cover_losses_nb(m, g, k0, k1, sim, tau, dlist, nd, called, clist, fxm, out_loss, out_count)
     count_and_reset_nb(m, tau, dlist, nd, out_count)
 
 
@@ -242,5 +243,7 @@ def simulate_chunk_sparse_nb(m, g, k0, k1, sim0, n_blocks, out_loss, out_count):
         dlist = np.empty(max(n_lat, 1), dtype=np.int64)
         called = np.zeros(max(n_cov, 1), dtype=np.uint8)
         clist = np.empty(max(n_cov, 1), dtype=np.int64)
+        fxm = np.ones(max(m.fx_vol.shape[0], 1))
         for i in range(lo, hi):
-            simulate_one_sparse_nb(m, g, k0, k1, sim0 + i, z, tau, dlist, called, clist, out_loss[i], out_count[i])
+            simulate_one_sparse_nb(m, g, k0, k1, sim0 + i, z, tau, dlist, called, clist, fxm, out_loss[i],
+                                   out_count[i])
