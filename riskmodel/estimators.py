@@ -31,7 +31,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
+from scipy import special
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ class Estimate:
 
 
 def _z(ci_level: float) -> float:
-    return float(stats.norm.ppf(0.5 + ci_level / 2))
+    return float(special.ndtri(0.5 + ci_level / 2))
 
 
 def mean_and_var(v: np.ndarray) -> tuple[float, float]:

@@ -139,10 +139,10 @@ def build_sparse(m: ModelArrays) -> SparseArrays:
 
 def _band_of_threshold(m: ModelArrays) -> np.ndarray:
     """PD band of each latent from its threshold (the horizon PD under the copula's marginal)."""
-    from scipy import special, stats
+    from scipy import special
 
     if m.dof > 0:
-        pd_h = stats.t.cdf(m.thr, m.dof)
+        pd_h = special.stdtr(m.dof, m.thr)
     else:
         pd_h = special.ndtr(m.thr)
     band = _band(pd_h, PD_BAND_RATIO)

@@ -29,7 +29,7 @@ from __future__ import annotations
 from collections import namedtuple
 
 import numpy as np
-from scipy import optimize, special, stats
+from scipy import optimize, special
 
 from .grouping import SparseArrays, build_classes
 from .model import CompiledModel
@@ -128,7 +128,7 @@ def design(model: CompiledModel, sparse: SparseArrays, level: float, defensive: 
         n_plain = min(max(n_plain, 1), strata - 1)
     n_shift = int(round((strata - n_plain) * (1.0 - twisted)))
     d = _Design(model, sev)
-    target = -0.5 * stats.norm.ppf(level) ** 2
+    target = -0.5 * special.ndtri(level) ** 2
     n_v = d.n_f + (1 if d.dof > 0 else 0)
     start = np.zeros(n_v)
     if d.dof > 0:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import special, stats
+from scipy import special
 
 from .errors import Problem, raise_if
 from .portfolio import Portfolio
@@ -136,7 +136,9 @@ def cumulative_hazard(h1, haz2, haz3, t: float) -> np.ndarray:
 def _threshold(pd_h: np.ndarray, scenario: Scenario) -> np.ndarray:
     with np.errstate(divide="ignore"):
         if scenario.copula.kind == "student_t":
-            return stats.t.ppf(pd_h, scenario.copula.dof)
+            # stdtrit, not scipy.stats (slow to import); it returns +inf at p = 0, so the ends are set here
+            inner = special.stdtrit(scenario.copula.dof, np.clip(pd_h, 1e-300, 1.0))
+            return np.where(pd_h <= 0.0, -np.inf, np.where(pd_h >= 1.0, np.inf, inner))
         return special.ndtri(pd_h)
 
 
