@@ -75,21 +75,30 @@ def run_chunks(model: CompiledModel, seed: int, n_sims: int, chunk_size: int | N
         raise ValueError(f"sampling must be one of {SAMPLINGS}, got {sampling!r}")
     sparse = sparse_index(model) if sampling == "sparse" else None
     k0, k1 = seed_to_key(seed)
-    chunk = int(chunk_size or DEFAULT_CHUNK)
-    if chunk < 1:
-        raise ValueError("chunk_size must be >= 1")
     loss = np.zeros((n_sims, N_COMPONENTS))
     count = np.zeros((n_sims, N_COUNTS), dtype=np.int32)
-    n_blocks = 4 * numba.get_num_threads()
-    for s in range(0, n_sims, chunk):
-        e = min(s + chunk, n_sims)
+
+    def chunk(s, e, n_blocks):
         if sparse is not None:
             simulate_chunk_sparse_nb(model.arrays, sparse, k0, k1, first_sim + s, n_blocks, loss[s:e], count[s:e])
         else:
             simulate_chunk_nb(model.arrays, k0, k1, first_sim + s, n_blocks, loss[s:e], count[s:e])
+
+    _in_chunks(n_sims, chunk_size, progress, chunk)
+    return loss, count
+
+
+def _in_chunks(n_sims: int, chunk_size: int | None, progress, run) -> None:
+    """Call ``run(start, end, n_blocks)`` chunk by chunk, reporting progress after each."""
+    size = int(chunk_size or DEFAULT_CHUNK)
+    if size < 1:
+        raise ValueError("chunk_size must be >= 1")
+    n_blocks = 4 * numba.get_num_threads()
+    for s in range(0, n_sims, size):
+        e = min(s + size, n_sims)
+        run(s, e, n_blocks)
         if progress is not None:
             progress(e - s)
-    return loss, count
 
 
 def sparse_index(model: CompiledModel):
@@ -107,20 +116,16 @@ def run_chunks_is(model: CompiledModel, params: ISParams, seed: int, n_sims: int
     ``cell_corrected`` turns them into the stratified estimator's.
     """
     k0, k1 = seed_to_key(seed)
-    chunk = int(chunk_size or DEFAULT_CHUNK)
-    if chunk < 1:
-        raise ValueError("chunk_size must be >= 1")
     sparse = sparse_index(model)
     loss = np.zeros((n_sims, N_COMPONENTS))
     count = np.zeros((n_sims, N_COUNTS), dtype=np.int32)
     weight = np.zeros(n_sims)
-    n_blocks = 4 * numba.get_num_threads()
-    for s in range(0, n_sims, chunk):
-        e = min(s + chunk, n_sims)
+
+    def chunk(s, e, n_blocks):
         simulate_chunk_is_nb(model.arrays, sparse, params, k0, k1, first_sim + s, n_blocks, loss[s:e], count[s:e],
                              weight[s:e])
-        if progress is not None:
-            progress(e - s)
+
+    _in_chunks(n_sims, chunk_size, progress, chunk)
     cells = np.arange(first_sim, first_sim + n_sims, dtype=np.int64) % params.n_cells
     return loss, count, weight, cells
 
