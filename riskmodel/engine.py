@@ -22,6 +22,7 @@ from .kernels.importance import simulate_chunk_is_nb
 from .kernels.sparse import simulate_chunk_sparse_nb
 from .kernels.philox import seed_to_key
 from .errors import InputError, Problem
+from .collect import ClaimsCollector
 from .importance import ISParams, design
 from .model import CompiledModel, compile_model
 from .portfolio import Portfolio
@@ -61,7 +62,8 @@ SAMPLINGS = ("sparse", "dense")
 
 
 def run_chunks(model: CompiledModel, seed: int, n_sims: int, chunk_size: int | None = None,
-               progress=None, sampling: str = "sparse", first_sim: int = 0) -> tuple[np.ndarray, np.ndarray]:
+               progress=None, sampling: str = "sparse", first_sim: int = 0,
+               collector: ClaimsCollector | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Losses by component (n x 3) and event counts (n x 4) for simulations first_sim .. first_sim + n - 1.
 
     Any split of a run into ranges of simulations, computed anywhere, merges
@@ -70,6 +72,8 @@ def run_chunks(model: CompiledModel, seed: int, n_sims: int, chunk_size: int | N
     ``sampling="sparse"`` (the default) samples defaults group by group at a
     cost that follows the defaults; ``"dense"`` draws every latent in every
     simulation and is kept as the reference the sparse path is tested against.
+    ``collector`` receives the claims (cash flows, per-cover sums); without one
+    they are dropped.
     """
     if sampling not in SAMPLINGS:
         raise ValueError(f"sampling must be one of {SAMPLINGS}, got {sampling!r}")
@@ -77,15 +81,37 @@ def run_chunks(model: CompiledModel, seed: int, n_sims: int, chunk_size: int | N
     k0, k1 = seed_to_key(seed)
     loss = np.zeros((n_sims, N_COMPONENTS))
     count = np.zeros((n_sims, N_COUNTS), dtype=np.int32)
+    collector = collector or _dropping(model)
 
-    def chunk(s, e, n_blocks):
+    def kernel(s, e, n_blocks, rec):
         if sparse is not None:
-            simulate_chunk_sparse_nb(model.arrays, sparse, k0, k1, first_sim + s, n_blocks, loss[s:e], count[s:e])
+            simulate_chunk_sparse_nb(model.arrays, sparse, k0, k1, first_sim + s, n_blocks, loss[s:e], count[s:e],
+                                     rec)
         else:
-            simulate_chunk_nb(model.arrays, k0, k1, first_sim + s, n_blocks, loss[s:e], count[s:e])
+            simulate_chunk_nb(model.arrays, k0, k1, first_sim + s, n_blocks, loss[s:e], count[s:e], rec)
 
-    _in_chunks(n_sims, chunk_size, progress, chunk)
+    _in_chunks(n_sims, chunk_size, progress, _with_claims(kernel, collector, loss, np.ones(n_sims)))
     return loss, count
+
+
+def _dropping(model: CompiledModel) -> ClaimsCollector:
+    return ClaimsCollector(0, 0, model.arrays.horizon, Scenario(), reduce=False)
+
+
+def _with_claims(kernel, collector: ClaimsCollector, loss: np.ndarray, weight):
+    """A chunk runner that gives the kernel room for the claims, reruns a range that overflowed, and
+    hands the records to the collector."""
+    def run(s, e, n_blocks):
+        i = s
+        while i < e:
+            j = min(e, i + collector.sub_size())
+            rec = collector.buffers(j - i)
+            kernel(i, j, n_blocks, rec)
+            if not collector.fits(rec):
+                continue
+            collector.reduce(i, j, rec, weight[i:j], loss[i:j].sum(axis=1))
+            i = j
+    return run
 
 
 def _in_chunks(n_sims: int, chunk_size: int | None, progress, run) -> None:
@@ -109,24 +135,32 @@ def sparse_index(model: CompiledModel):
 
 
 def run_chunks_is(model: CompiledModel, params: ISParams, seed: int, n_sims: int, chunk_size: int | None = None,
-                  progress=None, first_sim: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+                  progress=None, first_sim: int = 0, collector: ClaimsCollector | None = None
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Importance-sampled losses, counts, likelihood-ratio weights and design cells.
 
     The weights are the kernel's own (a pure function of seed and simulation);
-    ``cell_corrected`` turns them into the stratified estimator's.
+    ``cell_corrected`` turns them into the stratified estimator's, and the
+    collector receives the corrected ones.
     """
     k0, k1 = seed_to_key(seed)
     sparse = sparse_index(model)
     loss = np.zeros((n_sims, N_COMPONENTS))
     count = np.zeros((n_sims, N_COUNTS), dtype=np.int32)
     weight = np.zeros(n_sims)
-
-    def chunk(s, e, n_blocks):
-        simulate_chunk_is_nb(model.arrays, sparse, params, k0, k1, first_sim + s, n_blocks, loss[s:e], count[s:e],
-                             weight[s:e])
-
-    _in_chunks(n_sims, chunk_size, progress, chunk)
     cells = np.arange(first_sim, first_sim + n_sims, dtype=np.int64) % params.n_cells
+    factor = cell_corrected(np.ones(n_sims), cells, params.n_cells)
+    collector = collector or _dropping(model)
+
+    def kernel(s, e, n_blocks, rec):
+        simulate_chunk_is_nb(model.arrays, sparse, params, k0, k1, first_sim + s, n_blocks, loss[s:e], count[s:e],
+                             weight[s:e], rec)
+
+    class _Corrected:  # the collector sees corrected weights, read after the kernel has filled them
+        def __getitem__(self, sl):
+            return weight[sl] * factor[sl]
+
+    _in_chunks(n_sims, chunk_size, progress, _with_claims(kernel, collector, loss, _Corrected()))
     return loss, count, weight, cells
 
 
@@ -151,7 +185,8 @@ def resolve_method(scenario: Scenario) -> str:
 def simulate(portfolio: Portfolio, scenario: Scenario | None = None, *, n_sims: int | None = None,
              seed: int | None = None, levels: list[float] | None = None, method: str | None = None,
              chunk_size: int | None = None, n_threads: int | None = None, progress: bool = False,
-             sampling: str = "sparse") -> SimulationResult:
+             sampling: str = "sparse", cover_segment: np.ndarray | None = None,
+             n_segments: int = 0) -> SimulationResult:
     """Simulate the portfolio's loss distribution over the scenario's horizon (one year by default).
 
     ``n_sims``, ``seed``, ``levels`` and ``method`` (``"plain"``,
@@ -159,6 +194,8 @@ def simulate(portfolio: Portfolio, scenario: Scenario | None = None, *, n_sims: 
     values. ``chunk_size`` and ``n_threads`` change only speed and memory.
     ``sampling="dense"`` runs plain Monte Carlo on the reference kernel that
     draws every obligor in every simulation (for validation; slower).
+    ``cover_segment`` (one integer in ``[0, n_segments)`` per live cover, in
+    ``result.model.covers`` order) keeps each simulation's loss by segment.
     """
     scenario = scenario if scenario is not None else load_scenario()
     scenario = scenario.with_overrides(n_sims=n_sims, seed=seed, levels=levels, method=method)
@@ -175,6 +212,8 @@ def simulate(portfolio: Portfolio, scenario: Scenario | None = None, *, n_sims: 
     run_info = {"method": how, "sampling": sampling, "chunk_size": int(chunk_size or DEFAULT_CHUNK),
                 "threads": int(n_threads or numba.get_num_threads())}
     weight = strata = None
+    collector = ClaimsCollector(sim.n_sims, len(model.covers), model.arrays.horizon, scenario,
+                                cover_segment, n_segments)
     t0 = time.perf_counter()
     if how == "importance":
         imp = sim.importance
@@ -182,14 +221,16 @@ def simulate(portfolio: Portfolio, scenario: Scenario | None = None, *, n_sims: 
                                 imp.strata, imp.twisted)
         run_info["importance"] = record
         with threads(n_threads), _progress(progress, sim.n_sims) as tick:
-            loss, count, weight, strata = run_chunks_is(model, params, sim.seed, sim.n_sims, chunk_size, tick)
+            loss, count, weight, strata = run_chunks_is(model, params, sim.seed, sim.n_sims, chunk_size, tick,
+                                                        collector=collector)
         weight = cell_corrected(weight, strata, params.n_cells)
     else:
         with threads(n_threads), _progress(progress, sim.n_sims) as tick:
-            loss, count = run_chunks(model, sim.seed, sim.n_sims, chunk_size, tick, sampling)
+            loss, count = run_chunks(model, sim.seed, sim.n_sims, chunk_size, tick, sampling, collector=collector)
     elapsed = time.perf_counter() - t0
     return SimulationResult(loss=loss, count=count, weight=weight, strata=strata, scenario=scenario,
-                            portfolio=portfolio, model=model, elapsed=elapsed, run_info=run_info)
+                            portfolio=portfolio, model=model, elapsed=elapsed, run_info=run_info,
+                            claims=collector)
 
 
 @contextlib.contextmanager

@@ -20,7 +20,7 @@ from .scenario import LGDSpec, Scenario
 from .schema import BETA_PREFIX
 
 HOME_COUNTRY = "KOR"
-DAYS_PER_YEAR = 365.25
+from .schedules import DAYS_PER_YEAR, Schedules, build_schedules
 
 ModelArrays = namedtuple(
     "ModelArrays",
@@ -31,6 +31,7 @@ ModelArrays = namedtuple(
         "cv_exp", "cv_imp", "cv_credit", "cv_ead", "cv_a", "cv_b", "cv_p_call", "cv_rate", "cv_mult", "cv_event",
         "cv_lgd_mean", "cv_lgd_a", "cv_lgd_b", "cv_slgd_mean", "cv_slgd_a", "cv_slgd_b",
         "cv_ccy", "fx_factor", "fx_global", "fx_vol", "fx_rho",
+        "sch_ptr", "sch_t", "sch_v", "cv_linear", "cv_start0", "cv_contract", "n_contracts",
     ],
 )
 
@@ -43,6 +44,7 @@ class CompiledModel:
     covers: pd.DataFrame  # the live covers, in kernel order, with ead and window
     n_covers_outside_horizon: int
     warnings: list[str] = field(default_factory=list)
+    schedules: Schedules | None = None  # exposure knots of the live covers, in kernel order
 
     @property
     def total_ead(self) -> float:
@@ -331,6 +333,14 @@ def compile_model(portfolio: Portfolio, scenario: Scenario) -> CompiledModel:
     lgd_d = np.array(lgd_d, dtype=float).reshape(-1, 3)
     lgd_s = np.array(lgd_s, dtype=float).reshape(-1, 3)
 
+    sched = build_schedules(live_cov, portfolio.schedules, val)
+    # contracts whose later covers a claim can cancel: two or more live covers, chaining on
+    cv_contract = np.full(len(live_cov), -1, dtype=np.int64)
+    if sc.lifetime.chain_contracts and live_cov["contract_id"].notna().any():
+        cid = live_cov["contract_id"]
+        multi = cid.notna() & cid.duplicated(keep=False)
+        codes, _ = pd.factorize(cid[multi])
+        cv_contract[multi.to_numpy()] = codes
     n_factors = len(fac.index)
     arrays = ModelArrays(
         n_factors=n_factors,
@@ -361,9 +371,11 @@ def compile_model(portfolio: Portfolio, scenario: Scenario) -> CompiledModel:
         cv_slgd_mean=lgd_s[:, 0].copy(), cv_slgd_a=lgd_s[:, 1].copy(), cv_slgd_b=lgd_s[:, 2].copy(),
         cv_ccy=cv_ccy, fx_factor=fx_factor, fx_global=int(fx_global), fx_vol=fx_vol,
         fx_rho=float(fx_risk.downturn_correlation),
+        sch_ptr=sched.ptr, sch_t=sched.t, sch_v=sched.v, cv_linear=sched.linear, cv_start0=sched.start,
+        cv_contract=cv_contract, n_contracts=int(cv_contract.max() + 1) if len(cv_contract) else 0,
     )
     covers_out = live_cov.assign(ead=ead, window_start=a[live], window_end=b[live])
     n_out = int((~live).sum())
     if n_out:
         warnings.append(f"{n_out} covers are not live during the horizon and carry no risk in this run")
-    return CompiledModel(arrays, list(fac.index), lat, covers_out, n_out, warnings)
+    return CompiledModel(arrays, list(fac.index), lat, covers_out, n_out, warnings, sched)

@@ -1,8 +1,8 @@
 """Portfolio: the three input tables, read, typed and validated.
 
 ``load_portfolio(path)`` reads a directory holding ``exporters``, ``importers``
-and ``covers`` as CSV or Parquet files, or an ``.xlsx`` workbook with sheets of
-those names. ``Portfolio.from_frames`` takes DataFrames. Either way every
+and ``covers`` (and, optionally, ``schedules``) as CSV or Parquet files, or an
+``.xlsx`` workbook with sheets of those names. ``Portfolio.from_frames`` takes DataFrames. Either way every
 problem in every table is collected and raised together as
 :class:`~riskmodel.errors.InputError`; a returned portfolio is valid.
 """
@@ -19,7 +19,7 @@ import pandas as pd
 
 from .errors import Problem, raise_if
 from .reference import ReferenceData, load_reference
-from .schema import BETA_PREFIX, TABLES, Column, TableSchema
+from .schema import ALL_TABLES, BETA_PREFIX, OPTIONAL_TABLES, SCHEDULES, TABLES, Column, TableSchema, empty_input
 
 _BETA_NAME = re.compile(r"[a-z][a-z0-9_]*")
 _TRUE = {"true", "t", "yes", "y", "1"}
@@ -37,20 +37,24 @@ class Portfolio:
     sources: dict[str, str] = field(default_factory=dict)
     file_hashes: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    schedules: pd.DataFrame = field(default_factory=lambda: empty_input(SCHEDULES))
 
     @classmethod
     def from_frames(cls, exporters: pd.DataFrame, importers: pd.DataFrame, covers: pd.DataFrame,
-                    reference: ReferenceData | None = None) -> "Portfolio":
+                    reference: ReferenceData | None = None, schedules: pd.DataFrame | None = None) -> "Portfolio":
         raws = {"exporters": (exporters, "<DataFrame>", None),
                 "importers": (importers, "<DataFrame>", None),
                 "covers": (covers, "<DataFrame>", None)}
+        if schedules is not None:
+            raws["schedules"] = (schedules, "<DataFrame>", None)
         return _build(raws, reference or load_reference(), {})
 
     @property
     def content_hash(self) -> str:
         """SHA-256 of the validated tables: equal for equal content in any file format."""
         h = hashlib.sha256()
-        for name in ("exporters", "importers", "covers"):
+        names = ["exporters", "importers", "covers"] + (["schedules"] if len(self.schedules) else [])
+        for name in names:
             df = getattr(self, name)
             h.update(name.encode())
             h.update(df.to_csv(index=False).encode())
@@ -58,8 +62,8 @@ class Portfolio:
 
     def summary(self) -> pd.DataFrame:
         return pd.DataFrame(
-            {"table": ["exporters", "importers", "covers"],
-             "rows": [len(self.exporters), len(self.importers), len(self.covers)]}
+            {"table": ["exporters", "importers", "covers", "schedules"],
+             "rows": [len(self.exporters), len(self.importers), len(self.covers), len(self.schedules)]}
         )
 
     def __repr__(self) -> str:
@@ -86,11 +90,17 @@ def load_portfolio(path: str | Path, reference: ReferenceData | None = None) -> 
                 problems.append(Problem(str(p), table, f"both {found[0].name} and {found[1].name} exist; keep one"))
                 continue
             f = found[0]
-            hashes[table] = _sha256(f)
-            df, fmt_problems = (_read_csv(f, table) if f.suffix == ".csv" else _read_parquet(f, table))
-            problems += fmt_problems
-            if df is not None:
-                raws[table] = (df, str(f), 1 if f.suffix == ".csv" else None)
+            raws_f = _read_one(f, table, hashes, problems)
+            if raws_f is not None:
+                raws[table] = raws_f
+        for table in OPTIONAL_TABLES:
+            found = [p / f"{table}{ext}" for ext in (".csv", ".parquet") if (p / f"{table}{ext}").is_file()]
+            if len(found) > 1:
+                problems.append(Problem(str(p), table, f"both {found[0].name} and {found[1].name} exist; keep one"))
+            elif found:
+                raws_f = _read_one(found[0], table, hashes, problems)
+                if raws_f is not None:
+                    raws[table] = raws_f
     elif p.is_file() and p.suffix.lower() in (".xlsx", ".xlsm"):
         hashes = {t: _sha256(p) for t in TABLES}
         sheets, fmt_problems = _read_xlsx(p)
@@ -104,6 +114,13 @@ def load_portfolio(path: str | Path, reference: ReferenceData | None = None) -> 
         problems.append(Problem(str(p), "portfolio", "no such file or directory"))
     raise_if(problems, "portfolio")
     return _build(raws, reference, hashes)
+
+
+def _read_one(f: Path, table: str, hashes: dict, problems: list):
+    hashes[table] = _sha256(f)
+    df, fmt_problems = (_read_csv(f, table) if f.suffix == ".csv" else _read_parquet(f, table))
+    problems += fmt_problems
+    return None if df is None else (df, str(f), 1 if f.suffix == ".csv" else None)
 
 
 def _sha256(path: Path) -> str:
@@ -172,6 +189,12 @@ def _read_xlsx(p: Path):
         problems += pr
         if df is not None:
             sheets[table] = df
+    for table in OPTIONAL_TABLES:
+        if table in book:
+            df, pr = _frame_from_rows(book[table], f"{p}:{table}", table)
+            problems += pr
+            if df is not None:
+                sheets[table] = df
     return sheets, problems
 
 
@@ -346,7 +369,7 @@ def _parse_table(raw: pd.DataFrame, schema: TableSchema, src: str, line_offset: 
     raw.columns = [str(c).strip() for c in raw.columns]
     keys = _as_text(raw[schema.key]).rename(schema.key) if schema.key in raw.columns else None
     ctx = _Ctx(src, schema.name, line_offset, keys)
-    if len(raw) == 0:
+    if len(raw) == 0 and schema.name in TABLES:
         ctx.table_problem(f"has no rows; a portfolio needs at least one {schema.name[:-1]}")
     out = pd.DataFrame(index=pd.RangeIndex(len(raw)))
     for col in schema.columns:
@@ -385,7 +408,7 @@ def _parse_table(raw: pd.DataFrame, schema: TableSchema, src: str, line_offset: 
                             f"did you mean '{near[0]}'?")
         out[c] = raw[c].to_numpy()
     # unique key
-    if schema.key in raw.columns:
+    if schema.key in raw.columns and schema.unique_key:
         k = out[schema.key]
         dup = k.notna() & k.duplicated(keep=False)
         ctx.add(np.flatnonzero(dup.to_numpy()), schema.key, f"{schema.key} must be unique; this id appears more than once")
@@ -410,7 +433,7 @@ def _build(raws: dict, reference: ReferenceData, file_hashes: dict) -> Portfolio
     warnings: list[str] = []
     typed: dict[str, pd.DataFrame] = {}
     ctxs: dict[str, _Ctx] = {}
-    for name, schema in TABLES.items():
+    for name, schema in ALL_TABLES.items():
         if name not in raws:
             continue
         raw, src, offset = raws[name]
@@ -449,20 +472,80 @@ def _build(raws: dict, reference: ReferenceData, file_hashes: dict) -> Portfolio
         ctx.add(np.flatnonzero(bad.to_numpy()), "collateral_with",
                 "collateral_with must not exceed collateral_without (the cover frees collateral)",
                 cov["collateral_with"])
+        _contract_rules(cov, ctx)
+        _schedule_rules(cov, ctx, typed.get("schedules"), ctxs.get("schedules"))
     for c in ctxs.values():
         problems += c.problems
     raise_if(problems, "portfolio")
     sources = {name: raws[name][1] for name in raws}
+    schedules = typed.get("schedules")
+    if schedules is None:
+        schedules = empty_input(SCHEDULES)
     return Portfolio(typed["exporters"], typed["importers"], typed["covers"], reference, sources,
-                     file_hashes, warnings)
+                     file_hashes, warnings, schedules)
+
+
+def _contract_rules(cov: pd.DataFrame, ctx: _Ctx):
+    """Covers of one contract share its exporter and its buyer."""
+    has = cov["contract_id"].notna()
+    if not has.any():
+        return
+    for col in ("exporter_id", "importer_id"):
+        first = cov[has].groupby("contract_id")[col].transform("first")
+        bad = np.zeros(len(cov), dtype=bool)
+        bad[has.to_numpy()] = (cov.loc[has, col] != first).to_numpy()
+        for i in np.flatnonzero(bad):
+            k = cov["contract_id"].iat[i]
+            ctx.add([i], col, f"covers of contract {k!r} must share one {col}; the contract's first cover has "
+                              f"{first.loc[i]!r}", cov[col])
+
+
+def _schedule_rules(cov: pd.DataFrame, cctx: _Ctx, sch: pd.DataFrame | None, sctx: _Ctx | None):
+    """Milestone rows belong to milestone covers, lie inside the cover, and give one outstanding each."""
+    is_ms = (cov["schedule"] == "milestones").to_numpy()
+    if sch is None:
+        cctx.add(np.flatnonzero(is_ms), "schedule", "schedule is milestones but there is no schedules table; "
+                 "add schedules.csv with cover_id, date and outstanding (or outstanding_share)")
+        return
+    both = sch["outstanding"].notna() & sch["outstanding_share"].notna()
+    neither = sch["outstanding"].isna() & sch["outstanding_share"].isna()
+    sctx.add(np.flatnonzero(both.to_numpy()), "outstanding, outstanding_share",
+             "give outstanding (an amount) or outstanding_share (a share of the amount), not both")
+    sctx.add(np.flatnonzero(neither.to_numpy()), "outstanding, outstanding_share",
+             "give outstanding (an amount) or outstanding_share (a share of the amount)")
+    by_id = cov.drop_duplicates("cover_id").set_index("cover_id")
+    known = sch["cover_id"].isin(by_id.index).to_numpy()
+    sctx.add(np.flatnonzero(sch["cover_id"].notna().to_numpy() & ~known), "cover_id",
+             "must be a cover_id present in covers", sch["cover_id"])
+    cid = sch["cover_id"].where(known)
+    kind = cid.map(by_id["schedule"])
+    wrong = known & (kind != "milestones").to_numpy()
+    sctx.add(np.flatnonzero(wrong), "cover_id", "this cover's schedule is not milestones; set schedule = "
+             "milestones in covers or remove its rows", sch["cover_id"])
+    start, end = cid.map(by_id["start"]), cid.map(by_id["end"])
+    outside = known & sch["date"].notna().to_numpy() & ~((sch["date"] >= start) & (sch["date"] < end)).to_numpy()
+    for i in np.flatnonzero(outside):
+        sctx.add([i], "date", f"a milestone must lie in [start, end) of its cover "
+                 f"({start.iat[i]:%Y-%m-%d} to {end.iat[i]:%Y-%m-%d})", sch["date"].dt.strftime("%Y-%m-%d"))
+    over = known & (sch["outstanding"] > cid.map(by_id["amount"])).to_numpy()
+    sctx.add(np.flatnonzero(over), "outstanding", "outstanding must not exceed the cover's amount",
+             sch["outstanding"])
+    dup = sch["cover_id"].notna() & sch["date"].notna() & sch.duplicated(["cover_id", "date"], keep=False)
+    sctx.add(np.flatnonzero(dup.to_numpy()), "date", "one row per cover and date; this date appears twice",
+             sch["date"].dt.strftime("%Y-%m-%d"))
+    without = is_ms & ~cov["cover_id"].isin(sch["cover_id"]).to_numpy()
+    cctx.add(np.flatnonzero(without), "schedule", "schedule is milestones but schedules has no row for this "
+             "cover; add its milestones or set schedule = bullet or linear")
 
 
 def write_portfolio(portfolio: Portfolio, out: str | Path, fmt: str = "csv") -> Path:
     """Write the three tables to a directory (``csv`` or ``parquet``)."""
     d = Path(out)
     d.mkdir(parents=True, exist_ok=True)
-    for name in TABLES:
+    for name in ALL_TABLES:
         df = getattr(portfolio, name).copy()
+        if name in OPTIONAL_TABLES and not len(df):
+            continue
         for c in df.columns:
             if pd.api.types.is_datetime64_any_dtype(df[c]):
                 df[c] = df[c].dt.strftime("%Y-%m-%d")

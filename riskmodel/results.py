@@ -25,8 +25,9 @@ class SimulationResult:
     """Per-simulation losses and the metrics estimated from them."""
 
     def __init__(self, loss, count, weight, scenario, portfolio, model, elapsed: float, run_info: dict,
-                 strata=None):
+                 strata=None, claims=None):
         self._loss = loss
+        self._claims = claims
         self._count = count
         self._weight = weight
         self._strata = strata

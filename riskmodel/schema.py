@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+SCHEDULE_KINDS = ("bullet", "linear", "milestones")
 PRODUCTS = ("bid", "advance_payment", "performance", "warranty", "credit")
 GUARANTEE_PRODUCTS = ("bid", "advance_payment", "performance", "warranty")
 IMPORTER_KINDS = ("sovereign", "state", "private")
@@ -46,6 +47,7 @@ class TableSchema:
     columns: tuple[Column, ...]
     allows_betas: bool = False
     doc: str = ""
+    unique_key: bool = True  # False: the key names a row of another table (many rows per key)
 
     @property
     def required(self) -> list[str]:
@@ -112,11 +114,35 @@ COVERS = TableSchema(
                doc="collateral the bank would ask without the cover, share of amount"),
         Column("collateral_with", "number", required=False, low=0.0, high=1.0,
                doc="collateral asked with the cover, share of amount"),
-        Column("contract_id", "text", required=False, doc="groups covers of one export contract"),
+        Column("contract_id", "text", required=False,
+               doc="groups the covers of one export contract (same exporter and importer); a claim on one "
+                   "ends the contract, so its covers that start later never run"),
+        Column("schedule", "choice", required=False, default="bullet", choices=SCHEDULE_KINDS,
+               doc="how the outstanding runs from `start` to `end`: bullet (the full amount throughout), linear "
+                   "(down from the amount at start to zero at end) or milestones (rows in `schedules`); "
+                   "default bullet"),
     ),
 )
 
-TABLES = {t.name: t for t in (EXPORTERS, IMPORTERS, COVERS)}
+SCHEDULES = TableSchema(
+    "schedules",
+    key="cover_id",
+    unique_key=False,
+    doc="Optional: the milestones of covers whose schedule is `milestones`. From each date the outstanding is "
+        "the row's value until the next date; before the first date it is the full amount.",
+    columns=(
+        Column("cover_id", "id", doc="a cover whose schedule is milestones"),
+        Column("date", "date", doc="date from which the outstanding applies, in [start, end) of the cover"),
+        Column("outstanding", "number", required=False, low=0.0,
+               doc="outstanding from `date`, in the cover's currency (at most its amount)"),
+        Column("outstanding_share", "number", required=False, low=0.0, high=1.0,
+               doc="outstanding from `date` as a share of the amount; give this or `outstanding`"),
+    ),
+)
+
+TABLES = {t.name: t for t in (EXPORTERS, IMPORTERS, COVERS)}  # every portfolio has these
+OPTIONAL_TABLES = {t.name: t for t in (SCHEDULES,)}
+ALL_TABLES = {**TABLES, **OPTIONAL_TABLES}
 
 # ---------------------------------------------------------------- outputs
 
@@ -156,6 +182,12 @@ LOSSES_SCHEMA = {
 }
 LOSS_COMPONENTS = ("loss_default_calls", "loss_solvent_calls", "loss_credit")
 COUNT_COLUMNS = ("n_exporter_defaults", "n_importer_defaults", "n_country_events", "n_calls")
+
+
+def empty_input(table: TableSchema) -> pd.DataFrame:
+    """A table with no rows and the typed columns a loaded one has."""
+    dtypes = {"number": "float64", "date": "datetime64[ns]", "bool": "bool"}
+    return pd.DataFrame({c.name: pd.Series(dtype=dtypes.get(c.kind, object)) for c in table.columns})
 
 
 def empty_frame(schema: dict[str, str]) -> pd.DataFrame:

@@ -46,6 +46,7 @@ from numba import njit, prange
 from .distributions import chi2_nb, ndtr_nb, ndtri_nb
 from .one_year import _default_time_nb, fx_multipliers_nb
 from .philox import STREAM_FACTOR, STREAM_IS_CLASS, STREAM_MIXING, STREAM_STRATUM, uniform2_nb, uniform_lane_nb
+from .claims import claim_scratch_nb, settle_nb
 from .sparse import advance_nb, count_and_reset_nb, event_effects_nb, sparse_cover_losses_nb
 
 
@@ -190,13 +191,15 @@ def is_latents_nb(m, g, ip, k0, k1, sim, z, scale, twist, tau, dlist, s_grp, p):
 
 
 @njit(cache=True)
-def simulate_one_is_nb(m, g, ip, k0, k1, sim, z, tau, dlist, called, clist, s_grp, p, fxm, out_loss, out_count):
+def simulate_one_is_nb(m, g, ip, k0, k1, sim, z, tau, dlist, called, clist, s_grp, p, fxm, sc, i, out_loss,
+                       out_count, out_rec):
     scale, log_r1, comp = is_factors_nb(m, ip, k0, k1, sim, z)
     fx_multipliers_nb(m, z, fxm)
     nd, log_twist = is_latents_nb(m, g, ip, k0, k1, sim, z, scale, comp == 2, tau, dlist, s_grp, p)
     nd = event_effects_nb(m, g, k0, k1, sim, tau, dlist, nd)
-    sparse_cover_losses_nb(m, g, k0, k1, sim, tau, dlist, nd, called, clist, fxm, out_loss, out_count)
-    count_and_reset_nb(m, tau, dlist, nd, out_count)
+    n = sparse_cover_losses_nb(m, g, k0, k1, sim, tau, dlist, nd, called, clist, fxm, sc)
+    settle_nb(m, sc, n, i, out_loss[i], out_count[i], out_rec)
+    count_and_reset_nb(m, tau, dlist, nd, out_count[i])
     return mixture_weight_nb(ip, log_r1, log_twist)
 
 
@@ -212,7 +215,7 @@ def mixture_weight_nb(ip, log_r1, log_twist):
 
 
 @njit(cache=True, parallel=True)
-def simulate_chunk_is_nb(m, g, ip, k0, k1, sim0, n_blocks, out_loss, out_count, out_weight):
+def simulate_chunk_is_nb(m, g, ip, k0, k1, sim0, n_blocks, out_loss, out_count, out_weight, out_rec):
     """Importance-sampled simulations ``sim0 ..``: losses, counts and each one's likelihood-ratio weight."""
     n = out_loss.shape[0]
     n_blocks = max(1, min(n, n_blocks))
@@ -229,6 +232,7 @@ def simulate_chunk_is_nb(m, g, ip, k0, k1, sim0, n_blocks, out_loss, out_count, 
         s_grp = np.empty(g.grp_ptr.shape[0])
         p = np.empty(ip.cls_thr.shape[0])
         fxm = np.ones(max(m.fx_vol.shape[0], 1))
+        sc = claim_scratch_nb(n_cov, m.n_contracts)
         for i in range(lo, hi):
             out_weight[i] = simulate_one_is_nb(m, g, ip, k0, k1, sim0 + i, z, tau, dlist, called, clist, s_grp, p, fxm,
-                                               out_loss[i], out_count[i])
+                                               sc, i, out_loss, out_count, out_rec)

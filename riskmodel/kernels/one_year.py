@@ -25,6 +25,8 @@ import math
 import numpy as np
 from numba import njit, prange
 
+from .claims import (COMP_CREDIT, COMP_DEFAULT_CALL, COMP_SOLVENT_CALL, claim_scratch_nb, exposure_share_nb,
+                     push_nb, settle_nb, solvent_call_time_nb)
 from .distributions import beta_nb, chi2_nb, ndtr_nb, ndtri_nb, t_cdf_nb
 from .philox import (
     STREAM_CALL,
@@ -157,41 +159,39 @@ def solvent_hazard_nb(m, k, tau):
 
 
 @njit(cache=True)
-def cover_losses_nb(m, k0, k1, sim, tau, fxm, out_loss, out_count):
-    """Add each live cover's loss in this simulation to the component totals."""
-    l_def = 0.0
-    l_solv = 0.0
-    l_cred = 0.0
-    n_calls = 0
+def cover_losses_nb(m, k0, k1, sim, tau, fxm, sc):
+    """Push each live cover's claim in this simulation to ``sc``; return the number pushed."""
+    n = 0
     for k in range(m.cv_exp.shape[0]):
         a = m.cv_a[k]
         b = m.cv_b[k]
         if m.cv_credit[k]:
             ti = tau[m.cv_imp[k]]
             if a <= ti < b:
-                l_cred += ead_nb(m, k, fxm) * _lgd_nb(m.cv_lgd_mean[k], m.cv_lgd_a[k], m.cv_lgd_b[k], k0, k1, sim, 2 * k)
+                claim = ead_nb(m, k, fxm) * exposure_share_nb(m, k, ti)
+                n = push_nb(sc, n, k, ti, claim,
+                            claim * _lgd_nb(m.cv_lgd_mean[k], m.cv_lgd_a[k], m.cv_lgd_b[k], k0, k1, sim, 2 * k),
+                            COMP_CREDIT)
             continue
         te = tau[m.cv_exp[k]]
         u_def, u_solv = uniform2_nb(k0, k1, sim, STREAM_CALL, k, 0)
-        called = False
         if m.cv_rate[k] > 0.0:
-            if u_solv < -math.expm1(-solvent_hazard_nb(m, k, tau)):
-                called = True
-                l_solv += ead_nb(m, k, fxm) * _lgd_nb(m.cv_slgd_mean[k], m.cv_slgd_a[k], m.cv_slgd_b[k],
-                                                k0, k1, sim, 2 * k + 1)
-        if not called and a <= te < b and u_def < m.cv_p_call[k]:
-            called = True
-            l_def += ead_nb(m, k, fxm) * _lgd_nb(m.cv_lgd_mean[k], m.cv_lgd_a[k], m.cv_lgd_b[k], k0, k1, sim, 2 * k)
-        if called:
-            n_calls += 1
-    out_loss[0] = l_def
-    out_loss[1] = l_solv
-    out_loss[2] = l_cred
-    out_count[3] = n_calls
+            if u_solv < -math.expm1(-solvent_hazard_nb(m, k, tau)):  # u_solv is then uniform on (0, P)
+                t = solvent_call_time_nb(m, k, tau, u_solv)
+                claim = ead_nb(m, k, fxm) * exposure_share_nb(m, k, t)
+                n = push_nb(sc, n, k, t, claim, claim * _lgd_nb(m.cv_slgd_mean[k], m.cv_slgd_a[k], m.cv_slgd_b[k],
+                                                                 k0, k1, sim, 2 * k + 1), COMP_SOLVENT_CALL)
+                continue
+        if a <= te < b and u_def < m.cv_p_call[k]:
+            claim = ead_nb(m, k, fxm) * exposure_share_nb(m, k, te)
+            n = push_nb(sc, n, k, te, claim,
+                        claim * _lgd_nb(m.cv_lgd_mean[k], m.cv_lgd_a[k], m.cv_lgd_b[k], k0, k1, sim, 2 * k),
+                        COMP_DEFAULT_CALL)
+    return n
 
 
 @njit(cache=True)
-def simulate_one_nb(m, k0, k1, sim, z, tau, fxm, out_loss, out_count):
+def simulate_one_nb(m, k0, k1, sim, z, tau, fxm, sc, i, out_loss, out_count, out_rec):
     scale = draw_factors_nb(m, k0, k1, sim, z)
     fx_multipliers_nb(m, z, fxm)
     latent_times_nb(m, k0, k1, sim, z, scale, tau)
@@ -207,15 +207,17 @@ def simulate_one_nb(m, k0, k1, sim, z, tau, fxm, out_loss, out_count):
                 ni += 1
             else:
                 nc += 1
-    out_count[0] = ne
-    out_count[1] = ni
-    out_count[2] = nc
-    cover_losses_nb(m, k0, k1, sim, tau, fxm, out_loss, out_count)
+    out_count[i, 0] = ne
+    out_count[i, 1] = ni
+    out_count[i, 2] = nc
+    n = cover_losses_nb(m, k0, k1, sim, tau, fxm, sc)
+    settle_nb(m, sc, n, i, out_loss[i], out_count[i], out_rec)
 
 
 @njit(cache=True, parallel=True)
-def simulate_chunk_nb(m, k0, k1, sim0, n_blocks, out_loss, out_count):
-    """Simulations ``sim0 .. sim0 + len(out_loss) - 1`` into ``out_loss`` (n x 3), ``out_count`` (n x 4).
+def simulate_chunk_nb(m, k0, k1, sim0, n_blocks, out_loss, out_count, out_rec):
+    """Simulations ``sim0 .. sim0 + len(out_loss) - 1`` into ``out_loss`` (n x 3), ``out_count`` (n x 4)
+    and their claims into ``out_rec`` (see ``claims``).
 
     The chunk is cut into ``n_blocks`` blocks, one scratch buffer each; a
     simulation's result never depends on its block, so any thread count or
@@ -229,5 +231,6 @@ def simulate_chunk_nb(m, k0, k1, sim0, n_blocks, out_loss, out_count):
         z = np.empty(max(m.n_factors, 1))
         tau = np.empty(m.thr.shape[0])
         fxm = np.ones(max(m.fx_vol.shape[0], 1))
+        sc = claim_scratch_nb(m.cv_exp.shape[0], m.n_contracts)
         for i in range(lo, hi):
-            simulate_one_nb(m, k0, k1, sim0 + i, z, tau, fxm, out_loss[i], out_count[i])
+            simulate_one_nb(m, k0, k1, sim0 + i, z, tau, fxm, sc, i, out_loss, out_count, out_rec)

@@ -33,6 +33,8 @@ import math
 import numpy as np
 from numba import njit, prange
 
+from .claims import (COMP_CREDIT, COMP_DEFAULT_CALL, COMP_SOLVENT_CALL, claim_scratch_nb, exposure_share_nb,
+                     push_nb, settle_nb, solvent_call_time_nb)
 from .distributions import ndtr_nb, ndtri_nb
 from .one_year import (LATENT_EVENT, LATENT_EXPORTER, LATENT_IMPORTER, _default_time_nb, _lgd_nb,
                        draw_factors_nb, ead_nb, fx_multipliers_nb, solvent_hazard_nb)
@@ -143,12 +145,13 @@ def event_effects_nb(m, g, k0, k1, sim, tau, dlist, nd):
 
 
 @njit(cache=True)
-def sparse_cover_losses_nb(m, g, k0, k1, sim, tau, dlist, nd, called, clist, fxm, out_loss, out_count):
-    """Calls without default by thinning, then the covers of defaulted obligors."""
-    l_def = 0.0
-    l_solv = 0.0
-    l_cred = 0.0
+def sparse_cover_losses_nb(m, g, k0, k1, sim, tau, dlist, nd, called, clist, fxm, sc):
+    """Calls without default by thinning, then the covers of defaulted obligors; claims pushed to ``sc``.
+
+    Returns the number of claims pushed.
+    """
     nc = 0
+    n = 0
     for cg in range(g.cg_ptr.shape[0] - 1):
         bound = g.cg_hazard[cg]
         e = g.cg_event[cg]
@@ -169,13 +172,15 @@ def sparse_cover_losses_nb(m, g, k0, k1, sim, tau, dlist, nd, called, clist, fxm
             if pos >= n_c:
                 break
             k = g.cg_mem[lo + pos]
-            if v * p_max < -math.expm1(-solvent_hazard_nb(m, k, tau)):
+            w = v * p_max  # uniform on (0, P(call)) when accepted: it also gives the call's time
+            if w < -math.expm1(-solvent_hazard_nb(m, k, tau)):
                 called[k] = 1
                 clist[nc] = k
                 nc += 1
-                l_solv += ead_nb(m, k, fxm) * _lgd_nb(m.cv_slgd_mean[k], m.cv_slgd_a[k], m.cv_slgd_b[k],
-                                                k0, k1, sim, 2 * k + 1)
-    n_calls = nc
+                t = solvent_call_time_nb(m, k, tau, w)
+                claim = ead_nb(m, k, fxm) * exposure_share_nb(m, k, t)
+                n = push_nb(sc, n, k, t, claim, claim * _lgd_nb(m.cv_slgd_mean[k], m.cv_slgd_a[k], m.cv_slgd_b[k],
+                                                                 k0, k1, sim, 2 * k + 1), COMP_SOLVENT_CALL)
     for ii in range(nd):
         j = dlist[ii]
         t = tau[j]
@@ -184,17 +189,19 @@ def sparse_cover_losses_nb(m, g, k0, k1, sim, tau, dlist, nd, called, clist, fxm
             if not (m.cv_a[k] <= t < m.cv_b[k]):
                 continue
             if m.cv_credit[k]:
-                l_cred += ead_nb(m, k, fxm) * _lgd_nb(m.cv_lgd_mean[k], m.cv_lgd_a[k], m.cv_lgd_b[k], k0, k1, sim, 2 * k)
+                claim = ead_nb(m, k, fxm) * exposure_share_nb(m, k, t)
+                n = push_nb(sc, n, k, t, claim,
+                            claim * _lgd_nb(m.cv_lgd_mean[k], m.cv_lgd_a[k], m.cv_lgd_b[k], k0, k1, sim, 2 * k),
+                            COMP_CREDIT)
             elif called[k] == 0 and (m.cv_p_call[k] >= 1.0 or
                                      uniform_lane_nb(k0, k1, sim, STREAM_CALL, 2 * k, 0) < m.cv_p_call[k]):
-                n_calls += 1
-                l_def += ead_nb(m, k, fxm) * _lgd_nb(m.cv_lgd_mean[k], m.cv_lgd_a[k], m.cv_lgd_b[k], k0, k1, sim, 2 * k)
+                claim = ead_nb(m, k, fxm) * exposure_share_nb(m, k, t)
+                n = push_nb(sc, n, k, t, claim,
+                            claim * _lgd_nb(m.cv_lgd_mean[k], m.cv_lgd_a[k], m.cv_lgd_b[k], k0, k1, sim, 2 * k),
+                            COMP_DEFAULT_CALL)
     for i in range(nc):
         called[clist[i]] = 0
-    out_loss[0] = l_def
-    out_loss[1] = l_solv
-    out_loss[2] = l_cred
-    out_count[3] = n_calls
+    return n
 
 
 @njit(cache=True)
@@ -219,17 +226,19 @@ def count_and_reset_nb(m, tau, dlist, nd, out_count):
 
 
 @njit(cache=True)
-def simulate_one_sparse_nb(m, g, k0, k1, sim, z, tau, dlist, called, clist, fxm, out_loss, out_count):
+def simulate_one_sparse_nb(m, g, k0, k1, sim, z, tau, dlist, called, clist, fxm, sc, i, out_loss, out_count,
+                           out_rec):
     scale = draw_factors_nb(m, k0, k1, sim, z)
     fx_multipliers_nb(m, z, fxm)
     nd = group_defaults_nb(m, g, k0, k1, sim, z, scale, tau, dlist, 0)
     nd = event_effects_nb(m, g, k0, k1, sim, tau, dlist, nd)
-    sparse_cover_losses_nb(m, g, k0, k1, sim, tau, dlist, nd, called, clist, fxm, out_loss, out_count)
-    count_and_reset_nb(m, tau, dlist, nd, out_count)
+    n = sparse_cover_losses_nb(m, g, k0, k1, sim, tau, dlist, nd, called, clist, fxm, sc)
+    settle_nb(m, sc, n, i, out_loss[i], out_count[i], out_rec)
+    count_and_reset_nb(m, tau, dlist, nd, out_count[i])
 
 
 @njit(cache=True, parallel=True)
-def simulate_chunk_sparse_nb(m, g, k0, k1, sim0, n_blocks, out_loss, out_count):
+def simulate_chunk_sparse_nb(m, g, k0, k1, sim0, n_blocks, out_loss, out_count, out_rec):
     """Sparse twin of ``one_year.simulate_chunk_nb``: same arguments plus the group index ``g``."""
     n = out_loss.shape[0]
     n_blocks = max(1, min(n, n_blocks))
@@ -244,6 +253,7 @@ def simulate_chunk_sparse_nb(m, g, k0, k1, sim0, n_blocks, out_loss, out_count):
         called = np.zeros(max(n_cov, 1), dtype=np.uint8)
         clist = np.empty(max(n_cov, 1), dtype=np.int64)
         fxm = np.ones(max(m.fx_vol.shape[0], 1))
+        sc = claim_scratch_nb(n_cov, m.n_contracts)
         for i in range(lo, hi):
-            simulate_one_sparse_nb(m, g, k0, k1, sim0 + i, z, tau, dlist, called, clist, fxm, out_loss[i],
-                                   out_count[i])
+            simulate_one_sparse_nb(m, g, k0, k1, sim0 + i, z, tau, dlist, called, clist, fxm, sc, i, out_loss,
+                                   out_count, out_rec)

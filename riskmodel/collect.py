@@ -1,0 +1,79 @@
+"""Collect the kernels' claim records chunk by chunk into cash flows and per-cover sums.
+
+The kernels write each simulation's claims into record arrays with room for
+``cap`` claims a simulation; a simulation with more says so, and its range
+is run again with more room (a simulation's draws depend only on its index,
+so the rerun is identical). Ranges are cut so that records never hold more
+than ``RECORD_BUDGET`` claims: memory stays bounded whatever the tail brings.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .kernels.cashflows import N_ACC, reduce_records_nb
+from .scenario import Scenario
+
+RECORD_BUDGET = 2_000_000  # claims held at once (about 66 MB)
+PERIOD_YEARS = {"month": 1.0 / 12.0, "quarter": 0.25, "year": 1.0}
+
+
+def curve_arrays(scenario: Scenario) -> tuple[np.ndarray, np.ndarray]:
+    rates = scenario.lifetime.discount_rates
+    return np.array(list(rates), dtype=float), np.array(list(rates.values()), dtype=float)
+
+
+def discount(t, scenario: Scenario) -> np.ndarray:
+    """Discount factors at times ``t`` (years) on the scenario's curve (same formula as the kernels)."""
+    ct, cr = curve_arrays(scenario)
+    t = np.asarray(t, dtype=float)
+    r = np.interp(t, ct, cr)
+    return np.where(t <= 0, 1.0, np.exp(-t * np.log1p(r)))
+
+
+class ClaimsCollector:
+    """Cash flows by period, present values and per-cover sums of one run."""
+
+    def __init__(self, n_sims: int, n_covers: int, horizon: float, scenario: Scenario,
+                 cover_segment: np.ndarray | None = None, n_segments: int = 0, reduce: bool = True):
+        lt = scenario.lifetime
+        self.period = PERIOD_YEARS[lt.step]
+        self.lag = float(lt.recovery_lag_years)
+        self.n_periods = max(1, math.ceil((horizon + self.lag) / self.period - 1e-9))
+        self.curve_t, self.curve_r = curve_arrays(scenario)
+        self.reduce_on = reduce
+        self.cap = 16
+        n = n_sims if reduce else 0
+        self.claim_cf = np.zeros((n, self.n_periods))
+        self.recovery_cf = np.zeros((n, self.n_periods))
+        self.pv = np.zeros(n)
+        self.claims = np.zeros(n)
+        self.cover_segment = (np.zeros(max(n_covers, 1), dtype=np.int64) if cover_segment is None
+                              else np.asarray(cover_segment, dtype=np.int64))
+        self.seg_loss = np.zeros((n, n_segments if reduce else 0))
+        self.acc = np.zeros((n_covers if reduce else 0, N_ACC))
+
+    def buffers(self, n: int) -> tuple:
+        c = self.cap
+        return (np.zeros(n, dtype=np.int64), np.zeros((n, c), dtype=np.int64), np.zeros((n, c)),
+                np.zeros((n, c)), np.zeros((n, c)), np.zeros((n, c), dtype=np.int8))
+
+    def sub_size(self) -> int:
+        return max(1, RECORD_BUDGET // self.cap)
+
+    def fits(self, rec: tuple) -> bool:
+        """True when every simulation's claims fit; else grow the room for a rerun."""
+        need = int(rec[0].max()) if len(rec[0]) else 0
+        if need <= self.cap:
+            return True
+        self.cap = max(need, 2 * self.cap)
+        return False
+
+    def reduce(self, s: int, e: int, rec: tuple, weight: np.ndarray, total_loss: np.ndarray) -> None:
+        if not self.reduce_on:
+            return
+        rec_n, rec_cov, rec_t, rec_claim, rec_loss, _ = rec
+        reduce_records_nb(rec_n, rec_cov, rec_t, rec_claim, rec_loss, weight, total_loss, self.period, self.lag,
+                          self.curve_t, self.curve_r, self.cover_segment, self.claim_cf[s:e],
+                          self.recovery_cf[s:e], self.pv[s:e], self.claims[s:e], self.seg_loss[s:e], self.acc)

@@ -1,0 +1,148 @@
+"""Claims of one simulation: when, how much, and which survive their contract.
+
+Every kernel pushes each claim as a record ``(cover, time, claim, loss,
+component)`` into a per-block scratch (``claim_scratch_nb``); ``settle_nb``
+then cancels the claims of covers that a contract's earlier claim prevented
+from ever running, adds the rest to the component totals in record order,
+and copies them to the chunk's record arrays (``out_rec``):
+
+- ``rec_n[i]``        number of claims of simulation ``i`` (may exceed the capacity: the
+                      engine then reruns the chunk with room for them);
+- ``rec_cov[i, r]``   cover index; ``rec_t`` claim time in years from valuation;
+- ``rec_claim``       claim paid (gross, reporting currency); ``rec_loss`` = claim x LGD;
+- ``rec_comp``        0 call after default, 1 call without default, 2 credit.
+
+A cover's exposure at time ``t`` is its EAD times ``exposure_share_nb``: the
+schedule's knots ``sch_t, sch_v`` (step, or linear where ``cv_linear``).
+"""
+import math
+
+import numpy as np
+from numba import njit
+
+COMP_DEFAULT_CALL = 0
+COMP_SOLVENT_CALL = 1
+COMP_CREDIT = 2
+
+
+@njit(cache=True)
+def exposure_share_nb(m, k, t):
+    """Outstanding share of cover ``k`` at time ``t`` inside its window."""
+    lo = m.sch_ptr[k]
+    hi = m.sch_ptr[k + 1]
+    if hi - lo == 1:
+        return m.sch_v[lo]
+    if m.cv_linear[k]:
+        if t <= m.sch_t[lo]:
+            return m.sch_v[lo]
+        for p in range(lo + 1, hi):
+            if t < m.sch_t[p]:
+                t0 = m.sch_t[p - 1]
+                return m.sch_v[p - 1] + (m.sch_v[p] - m.sch_v[p - 1]) * (t - t0) / (m.sch_t[p] - t0)
+        return m.sch_v[hi - 1]
+    v = m.sch_v[lo]
+    for p in range(lo + 1, hi):
+        if m.sch_t[p] <= t:
+            v = m.sch_v[p]
+        else:
+            break
+    return v
+
+
+@njit(cache=True)
+def solvent_call_time_nb(m, k, tau, w):
+    """Time of a call without default on cover ``k`` whose probability draw ``w`` fell below ``P(call)``.
+
+    Given acceptance ``w`` is uniform on ``(0, P)``, so the time where the
+    cumulative intensity reaches ``-log(1 - w)`` has the call's conditional law.
+    """
+    a = m.cv_a[k]
+    b = m.cv_b[k]
+    te = tau[m.cv_exp[k]]
+    solvent_end = b if te > b else te
+    lam = -math.log1p(-w)
+    rate = m.cv_rate[k]
+    start = np.inf
+    e = m.cv_event[k]
+    if e >= 0 and tau[e] < solvent_end:
+        start = tau[e] if tau[e] > a else a
+    if start == np.inf or rate * (start - a) >= lam or m.cv_mult[k] <= 0.0:
+        t = a + lam / rate
+    else:
+        t = start + (lam - rate * (start - a)) / (rate * m.cv_mult[k])
+    if t >= solvent_end:
+        t = np.nextafter(solvent_end, -np.inf)
+    if t < a:
+        t = a
+    return t
+
+
+@njit(cache=True)
+def claim_scratch_nb(n_cov, n_contracts):
+    """Per-block scratch: records of one simulation and each contract's earliest claim."""
+    n = max(n_cov, 1)
+    return (np.empty(n, dtype=np.int64), np.empty(n), np.empty(n), np.empty(n), np.empty(n, dtype=np.int8),
+            np.full(max(n_contracts, 1), np.inf))
+
+
+@njit(cache=True)
+def push_nb(sc, n, k, t, claim, loss, comp):
+    sc[0][n] = k
+    sc[1][n] = t
+    sc[2][n] = claim
+    sc[3][n] = loss
+    sc[4][n] = comp
+    return n + 1
+
+
+@njit(cache=True)
+def settle_nb(m, sc, n, i, out_loss, out_count, out_rec):
+    """Cancel claims of covers a contract's earlier claim stopped, total the rest, copy them to row ``i``."""
+    cov, t, claim, loss, comp, dead = sc
+    if m.n_contracts > 0:
+        for r in range(n):
+            c = m.cv_contract[cov[r]]
+            if c >= 0 and t[r] < dead[c]:
+                dead[c] = t[r]
+        kept = 0
+        for r in range(n):
+            c = m.cv_contract[cov[r]]
+            if c >= 0 and m.cv_start0[cov[r]] > dead[c]:
+                continue  # the cover starts after its contract ended: it never ran
+            cov[kept] = cov[r]
+            t[kept] = t[r]
+            claim[kept] = claim[r]
+            loss[kept] = loss[r]
+            comp[kept] = comp[r]
+            kept += 1
+        for r in range(n):
+            c = m.cv_contract[cov[r]]
+            if c >= 0:
+                dead[c] = np.inf
+        n = kept
+    l_def = 0.0
+    l_solv = 0.0
+    l_cred = 0.0
+    n_calls = 0
+    for r in range(n):
+        if comp[r] == COMP_DEFAULT_CALL:
+            l_def += loss[r]
+            n_calls += 1
+        elif comp[r] == COMP_SOLVENT_CALL:
+            l_solv += loss[r]
+            n_calls += 1
+        else:
+            l_cred += loss[r]
+    out_loss[0] = l_def
+    out_loss[1] = l_solv
+    out_loss[2] = l_cred
+    out_count[3] = n_calls
+    rec_n, rec_cov, rec_t, rec_claim, rec_loss, rec_comp = out_rec
+    rec_n[i] = n
+    cap = rec_cov.shape[1]
+    for r in range(min(n, cap)):
+        rec_cov[i, r] = cov[r]
+        rec_t[i, r] = t[r]
+        rec_claim[i, r] = claim[r]
+        rec_loss[i, r] = loss[r]
+        rec_comp[i, r] = comp[r]
