@@ -81,8 +81,55 @@ def run_main(portfolio=None, scenario=None, sims=None, seed=None, levels=None, t
             click.echo(m[m.metric == "p_exceed"][["level", "value", "se", "ci_low", "ci_high"]]
                        .rename(columns={"level": "threshold"}).to_string(index=False))
         if out:
-            click.echo(f"\nwrote {Path(out) / 'metrics.parquet'}, metrics.csv, losses.parquet, run.json")
+            click.echo(f"\nwrote {Path(out) / 'metrics.parquet'}, metrics.csv, losses.parquet, lifetime.csv, "
+                       f"cashflows.parquet, pricing.parquet, collateral.parquet, policy.csv, run.json")
     return 0
+
+
+def capacity_main(budget, portfolio=None, scenario=None, add=None, segment=None, measure="ec", level=None,
+                  limit=None, sims=None, seed=None, method=None, horizon=None, json_out=False, out=None,
+                  threads=None, master_scale=None, countries=None, quiet=False) -> int:
+    from .capacity import capacity
+    from .portfolio import extend_portfolio, load_portfolio
+    from .reference import load_reference
+    from .scenario import load_scenario
+
+    ref = load_reference(master_scale, countries)
+    pf = load_portfolio(portfolio or bundled_sample(), ref)
+    sc = load_scenario(scenario)
+    if horizon is not None:
+        sc = sc.with_overrides(horizon_years=horizon)
+    seg = _segment(segment)
+    if (add is None) == (seg is None):
+        raise click.UsageError("give --add DIR (new covers) or --segment COLUMN=VALUE (more of a segment), one of them")
+    new_ids = None
+    if add is not None:
+        pf, new_ids = extend_portfolio(pf, add)
+    res = capacity(pf, sc, budget=budget, new_cover_ids=new_ids, segment=seg, measure=measure, level=level,
+                   limit=limit, n_sims=sims, seed=seed, method=method, n_threads=threads,
+                   progress=not quiet and sys.stderr.isatty())
+    if out:
+        d = Path(out)
+        d.mkdir(parents=True, exist_ok=True)
+        res.table.to_csv(d / "capacity.csv", index=False)
+        res.curve.to_csv(d / "capacity_curve.csv", index=False)
+    if json_out:
+        click.echo(json.dumps(res.table.to_dict(orient="records")[0], allow_nan=False))
+    else:
+        click.echo(str(res))
+    return 0
+
+
+def _segment(text: str | None) -> dict[str, str] | None:
+    if text is None:
+        return None
+    out = {}
+    for part in text.split(","):
+        if "=" not in part:
+            raise click.BadParameter(f"expected COLUMN=VALUE[,COLUMN=VALUE], got {text!r}")
+        k, v = part.split("=", 1)
+        out[k.strip()] = v.strip()
+    return out
 
 
 def _threshold_problem(t):
@@ -167,6 +214,31 @@ def run(levels, thresholds, horizon, **kw):
     """Simulate the loss distribution and print EL, VaR, ES and EC with their errors."""
     _guard(run_main, levels=_floats(levels, "--levels"), thresholds=_floats(thresholds, "--thresholds"),
            horizon=_horizon(horizon), **kw)
+
+
+@cli.command("capacity")
+@click.option("--budget", type=float, required=True, help="capital budget in the reporting currency")
+@click.option("--add", type=click.Path(file_okay=False), help="directory with covers.csv of new covers (and "
+              "exporters.csv / importers.csv for new obligors): the profile to scale")
+@click.option("--segment", help="scale more of a segment of the portfolio instead, e.g. product=performance")
+@click.option("--measure", type=click.Choice(["ec", "exhaustion"]), default="ec", show_default=True,
+              help="ec: EC reaches the budget; exhaustion: P(loss > budget) reaches --limit")
+@click.option("--level", type=float, help="EC confidence level (default [lifetime] capital_level)")
+@click.option("--limit", type=float, help="probability limit for --measure exhaustion, e.g. 0.001")
+@click.option("--portfolio", type=click.Path(), help="portfolio (default: the bundled sample)")
+@click.option("--scenario", type=click.Path(dir_okay=False), help="scenario TOML (default: built-in baseline)")
+@click.option("--sims", type=click.IntRange(min=1), help="number of simulations")
+@click.option("--seed", type=click.IntRange(0, 2**63 - 1), help="random seed")
+@click.option("--method", type=click.Choice(["plain", "importance", "auto"]), help="sampling method")
+@click.option("--horizon", help="loss horizon, e.g. 1y or 5y")
+@click.option("--out", type=click.Path(file_okay=False), help="write capacity.csv and capacity_curve.csv here")
+@click.option("--json", "json_out", is_flag=True, help="print the result as JSON")
+@click.option("--threads", type=click.IntRange(min=1), help="threads (results do not depend on it)")
+@_with(_ref_opts)
+@click.option("--quiet", is_flag=True, help="no progress on stderr")
+def capacity_cmd(horizon, **kw):
+    """How much more exposure fits a capital budget (root search on common random numbers)."""
+    _guard(capacity_main, horizon=_horizon(horizon), **kw)
 
 
 @cli.command()

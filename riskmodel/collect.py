@@ -21,7 +21,7 @@ PERIOD_YEARS = {"month": 1.0 / 12.0, "quarter": 0.25, "year": 1.0}
 
 def curve_arrays(scenario: Scenario) -> tuple[np.ndarray, np.ndarray]:
     rates = scenario.lifetime.discount_rates
-    return np.array(list(rates), dtype=float), np.array(list(rates.values()), dtype=float)
+    return np.array([t for t, _ in rates], dtype=float), np.array([r for _, r in rates], dtype=float)
 
 
 def discount(t, scenario: Scenario) -> np.ndarray:

@@ -185,7 +185,7 @@ def resolve_method(scenario: Scenario) -> str:
 def simulate(portfolio: Portfolio, scenario: Scenario | None = None, *, n_sims: int | None = None,
              seed: int | None = None, levels: list[float] | None = None, method: str | None = None,
              chunk_size: int | None = None, n_threads: int | None = None, progress: bool = False,
-             sampling: str = "sparse", cover_segment: np.ndarray | None = None,
+             sampling: str = "sparse", cover_segment=None,
              n_segments: int = 0) -> SimulationResult:
     """Simulate the portfolio's loss distribution over the scenario's horizon (one year by default).
 
@@ -195,7 +195,8 @@ def simulate(portfolio: Portfolio, scenario: Scenario | None = None, *, n_sims: 
     ``sampling="dense"`` runs plain Monte Carlo on the reference kernel that
     draws every obligor in every simulation (for validation; slower).
     ``cover_segment`` (one integer in ``[0, n_segments)`` per live cover, in
-    ``result.model.covers`` order) keeps each simulation's loss by segment.
+    ``result.model.covers`` order, or a function of that table giving them)
+    keeps each simulation's loss by segment.
     """
     scenario = scenario if scenario is not None else load_scenario()
     scenario = scenario.with_overrides(n_sims=n_sims, seed=seed, levels=levels, method=method)
@@ -212,6 +213,8 @@ def simulate(portfolio: Portfolio, scenario: Scenario | None = None, *, n_sims: 
     run_info = {"method": how, "sampling": sampling, "chunk_size": int(chunk_size or DEFAULT_CHUNK),
                 "threads": int(n_threads or numba.get_num_threads())}
     weight = strata = None
+    if callable(cover_segment):
+        cover_segment = cover_segment(model.covers)
     collector = ClaimsCollector(sim.n_sims, len(model.covers), model.arrays.horizon, scenario,
                                 cover_segment, n_segments)
     t0 = time.perf_counter()

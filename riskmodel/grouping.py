@@ -117,12 +117,11 @@ def build_sparse(m: ModelArrays) -> SparseArrays:
     owner = np.where(m.cv_credit, m.cv_imp, m.cv_exp).astype(np.int64)
     lc_ptr, lc_cov = _csr(owner, n_lat)
 
-    # whose default time can change a loss: a cover live for part of the horizon, calls without
-    # default (they stop at the exporter's default), an importer a country event can hit, every event.
-    # The others' times are never looked at, so the kernels skip computing them.
-    partial = (m.cv_a > 0) | (m.cv_b < m.horizon) | (m.cv_rate > 0)
+    # whose default time is read: every obligor with a cover (claims are dated: cash flows, schedules,
+    # discounting), an importer a country event can hit, every event. Only obligors without covers
+    # (whose default changes nothing) skip computing it.
     lat_timed = np.zeros(n_lat, dtype=np.uint8)
-    lat_timed[owner[partial]] = 1
+    lat_timed[owner] = 1
     lat_timed[m.imp_event >= 0] = 1
     lat_timed[m.latent_type == 2] = 1
 

@@ -554,3 +554,46 @@ def write_portfolio(portfolio: Portfolio, out: str | Path, fmt: str = "csv") -> 
         else:
             df.to_parquet(d / f"{name}.parquet", index=False)
     return d
+
+
+def extend_portfolio(base: Portfolio, path: str | Path) -> tuple[Portfolio, list[str]]:
+    """``base`` plus the covers in directory ``path`` (``covers``, and ``exporters`` / ``importers`` for new
+    obligors, ``schedules`` for their milestones; CSV or Parquet). Returns the combined portfolio and the
+    new cover ids. Every problem, in the new files or between them and the base, is raised together."""
+    p = Path(path)
+    problems: list[Problem] = []
+    hashes: dict[str, str] = {}
+    new: dict[str, tuple] = {}
+    if not p.is_dir():
+        raise_if([Problem(str(p), "portfolio", "expected a directory holding covers.csv (and optionally "
+                                               "exporters.csv, importers.csv, schedules.csv)")], "new covers")
+    for table in ALL_TABLES:
+        found = [p / f"{table}{ext}" for ext in (".csv", ".parquet") if (p / f"{table}{ext}").is_file()]
+        if not found:
+            if table == "covers":
+                problems.append(Problem(str(p / "covers.csv"), table, "file not found: the new covers go in "
+                                                                       "covers.csv or covers.parquet"))
+            continue
+        raw = _read_one(found[0], table, hashes, problems)
+        if raw is not None:
+            new[table] = raw
+    raise_if(problems, "new covers")
+    # each new table on its own first: its own rows and lines
+    warnings: list[str] = []
+    for table, (df, src, offset) in new.items():
+        _, pr = _parse_table(df.copy(), ALL_TABLES[table], src, offset, warnings)
+        problems += [x for x in pr if "has no rows" not in x.rule]
+    raise_if(problems, "new covers")
+    # then combined with the base: references, uniqueness and contracts across both
+    raws = {}
+    for table in ALL_TABLES:
+        old = getattr(base, table)
+        if table in new:
+            df, src, _ = new[table]
+            raws[table] = (pd.concat([old.astype(object), df.astype(object)], ignore_index=True),
+                           f"{src} (with the portfolio's {table})", None)
+        elif table in TABLES or len(old):
+            raws[table] = (old, base.sources.get(table, table), None)
+    out = _build(raws, base.reference, {**base.file_hashes, **{f"new_{k}": v for k, v in hashes.items()}})
+    ids = [str(x) for x in _as_text(new["covers"][0]["cover_id"]).dropna()] if "cover_id" in new["covers"][0] else []
+    return out, ids

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import __version__
+from . import __version__, lifetime
 from .estimators import Estimate, LossSample
 from .schema import COUNT_COLUMNS, LOSS_COMPONENTS, LOSSES_SCHEMA, METRICS_SCHEMA, conform
 
@@ -75,6 +75,8 @@ class SimulationResult:
             df[c] = self._loss[:, i]
         for i, c in enumerate(COUNT_COLUMNS):
             df[c] = self._count[:, i]
+        df["claims"] = self._claims.claims
+        df["loss_pv"] = self._claims.pv
         df["weight"] = 1.0 if self._weight is None else self._weight
         df["stratum"] = 0 if self._strata is None else self._strata
         return conform(df, LOSSES_SCHEMA)
@@ -135,6 +137,36 @@ class SimulationResult:
         m = self.metrics(levels, thresholds)
         return m.set_index(["metric", "level"])[["ci_low", "ci_high"]]
 
+    # ---------------------------------------------------------------- lifetime
+
+    def cashflows(self, freq: str = "year", bands=lifetime.BANDS) -> pd.DataFrame:
+        """Expected claims, recoveries and net cash flow by year (or ``freq="step"``: by the scenario's
+        ``[lifetime] step``), with percentile bands of claims and recoveries; tidy, with errors."""
+        key = ("cashflows", freq, tuple(bands))
+        if key not in self._metric_cache:
+            self._metric_cache[key] = lifetime.cashflow_table(self, freq, bands)
+        return self._metric_cache[key].copy()
+
+    def lifetime(self) -> pd.DataFrame:
+        """Lifetime claims, recoveries, EL and its present value, maximum annual claims at 99.5%."""
+        if "lifetime" not in self._metric_cache:
+            self._metric_cache["lifetime"] = lifetime.lifetime_metrics(self)
+        return self._metric_cache["lifetime"].copy()
+
+    def pricing(self, by: str | list[str] | None = None) -> pd.DataFrame:
+        """Pricing adequacy per cover, or per segment (``by="product"``, any column of covers)."""
+        return lifetime.pricing_table(self, by)
+
+    def collateral(self, by: str | list[str] | None = None) -> pd.DataFrame:
+        """SME collateral the guarantees free, by year (and by ``by``, e.g. ``"exporter_id"``)."""
+        return lifetime.collateral_table(self, by)
+
+    def policy(self) -> pd.DataFrame:
+        """Collateral freed, per unit of expected loss and of economic capital."""
+        if "policy" not in self._metric_cache:
+            self._metric_cache["policy"] = lifetime.policy_table(self)
+        return self._metric_cache["policy"].copy()
+
     @property
     def warnings(self) -> list[str]:
         out = list(self.portfolio.warnings) + list(self.model.warnings)
@@ -184,6 +216,11 @@ class SimulationResult:
         m.to_parquet(d / "metrics.parquet", index=False)
         m.to_csv(d / "metrics.csv", index=False)
         self.losses.to_parquet(d / "losses.parquet", index=False)
+        self.lifetime().to_csv(d / "lifetime.csv", index=False)
+        self.cashflows().to_parquet(d / "cashflows.parquet", index=False)
+        self.pricing().to_parquet(d / "pricing.parquet", index=False)
+        self.collateral().to_parquet(d / "collateral.parquet", index=False)
+        self.policy().to_csv(d / "policy.csv", index=False)
         (d / "run.json").write_text(json.dumps(self.provenance, indent=2, default=str) + "\n")
         return d
 
@@ -223,9 +260,31 @@ class SimulationResult:
         comp = pd.Series((w[:, None] * self._loss).mean(axis=0) / f, index=list(LOSS_COMPONENTS))
         lines += ["", "expected loss by source: " + ", ".join(
             f"{c.removeprefix('loss_').replace('_', ' ')} {v:,.3f}" for c, v in comp.items())]
+        if sim.horizon_years > 1.0:
+            lines += self._lifetime_lines(f, unit)
         for w in self.warnings:
             lines.append(f"warning: {w}")
         return "\n".join(lines)
+
+    def _lifetime_lines(self, f: float, unit: str) -> list[str]:
+        lt = self.lifetime().set_index("metric")
+        cf = self.cashflows()
+        mean = cf[(cf.flow == "claims") & (cf.metric == "mean")].set_index("period")
+        top = cf[(cf.flow == "claims") & (cf.metric == "quantile") & (cf.level == 0.995)].set_index("period")
+        net = cf[(cf.flow == "net") & (cf.metric == "mean")].set_index("period")
+        lines = ["", f"lifetime ({unit}): claims {lt.loc['claims', 'value'] / f:,.3f}, recoveries "
+                     f"{lt.loc['recoveries', 'value'] / f:,.3f}, EL {lt.loc['el', 'value'] / f:,.3f}, "
+                     f"EL present value {lt.loc['el_pv', 'value'] / f:,.3f} (se {lt.loc['el_pv', 'se'] / f:,.3f}); "
+                     f"largest annual claims at 99.5% {lt.loc['max_annual_claims', 'value'] / f:,.3f}",
+                 f"{'year':<6}{'expected claims':>18}{'std err':>12}{'claims 99.5%':>15}{'net cash out':>15}"]
+        for p in mean.index:
+            lines.append(f"{p:<6}{mean.loc[p, 'value'] / f:>18,.3f}{mean.loc[p, 'se'] / f:>12,.3f}"
+                         f"{top.loc[p, 'value'] / f:>15,.3f}{net.loc[p, 'value'] / f:>15,.3f}")
+        pol = self.policy().set_index("figure")
+        lines.append(f"collateral freed: {pol.loc['collateral_freed_avg', 'value'] / f:,.1f} {unit} on average; "
+                     f"{pol.loc['freed_years_per_el', 'value']:,.1f} {unit.split()[0]}-years per unit of EL, "
+                     f"{pol.loc['freed_per_ec', 'value']:,.2f} per unit of EC")
+        return lines
 
     def _method_text(self) -> str:
         if self.method != "importance":

@@ -124,10 +124,10 @@ class Lifetime(_Strict):
     """Cash flows, discounting and pricing over the horizon (``[lifetime]``)."""
     step: Literal["month", "quarter", "year"] = Field("quarter", description="period of the cash-flow tables")
     recovery_lag_years: float = Field(2.0, ge=0, le=30, description="years from a claim to the recovery on it")
-    discount_rates: dict[float, float] = Field(
-        default_factory=lambda: {1.0: 0.027, 5.0: 0.029, 10.0: 0.031},
-        description="annually compounded zero rates of the reporting currency by tenor in years; linear in "
-                    "tenor between them, flat outside")
+    discount_rates: list[tuple[float, float]] = Field(
+        default_factory=lambda: [(1.0, 0.027), (5.0, 0.029), (10.0, 0.031)],
+        description="[tenor in years, annually compounded zero rate] of the reporting currency; linear in "
+                    "tenor between them, flat outside; a file gives the whole curve")
     chain_contracts: bool = Field(True, description="a claim on a cover ends its contract: the contract's covers "
                                   "that start after the claim never run")
     cost_of_capital: float = Field(0.06, ge=0, le=1, description="annual cost of the capital allocated to a cover, "
@@ -139,11 +139,13 @@ class Lifetime(_Strict):
     @classmethod
     def _rates(cls, v):
         if not v:
-            raise ValueError("give at least one tenor = rate")
-        bad = [t for t, r in v.items() if not (0 < t <= 100 and -0.5 < r < 1)]
+            raise ValueError("give at least one [tenor, rate]")
+        bad = [t for t, r in v if not (0 < t <= 100 and -0.5 < r < 1)]
         if bad:
             raise ValueError(f"tenors must lie in (0, 100] years and rates in (-0.5, 1); fix tenors {bad}")
-        return dict(sorted(v.items()))
+        if len({t for t, _ in v}) < len(v):
+            raise ValueError("each tenor appears once")
+        return sorted(v)
 
 
 class RuleMatch(_Strict):

@@ -154,6 +154,11 @@ METRICS = {
     "es": "expected shortfall at confidence level `level`",
     "ec": "economic capital = VaR - EL at confidence level `level`",
     "p_exceed": "probability that the loss exceeds the threshold `level`",
+    # lifetime (lifetime.csv)
+    "claims": "expected claims paid over the horizon (gross of recoveries)",
+    "recoveries": "expected recoveries received, up to the horizon plus the recovery lag",
+    "el_pv": "expected present value at the valuation date of the net loss (claims less lagged recoveries)",
+    "max_annual_claims": "quantile `level` of the largest claims paid in any one year",
 }
 
 METRICS_SCHEMA = {
@@ -164,6 +169,71 @@ METRICS_SCHEMA = {
     "se": "float64",
     "ci_low": "float64",
     "ci_high": "float64",
+}
+
+#: expected cash flows and their percentile bands by period (cashflows.parquet); `metric` is mean or
+#: quantile (at `level`); `flow` is claims, recoveries or net (claims less recoveries)
+CASHFLOWS_SCHEMA = {
+    "scenario": "string",
+    "period": "int64",  # 1 = the first period (or year) after the valuation date
+    "start": "datetime64[ns]",
+    "end": "datetime64[ns]",
+    "t_start": "float64",  # years from the valuation date
+    "t_end": "float64",
+    "flow": "string",
+    "metric": "string",
+    "level": "Float64",
+    "value": "float64",
+    "se": "float64",
+    "ci_low": "float64",
+    "ci_high": "float64",
+}
+
+#: pricing.parquet: one row per cover (or per segment), after the key columns
+PRICING_COLUMNS = {
+    "n_covers": "covers in the row",
+    "ead": "insured exposure at the valuation date's rates (reporting currency)",
+    "exposure_years": "integral of the insured outstanding over the horizon (currency-years)",
+    "exposure_years_pv": "the same, discounted at the scenario curve",
+    "premium": "premium income: premium_rate x exposure_years",
+    "premium_pv": "premium income discounted",
+    "el": "expected net loss over the horizon",
+    "el_se": "its standard error (for a segment: the sum of its covers', an upper bound)",
+    "el_pv": "expected net loss discounted (claims at their time, recoveries after the lag)",
+    "el_pv_se": "its standard error",
+    "premium_rate": "premium_pv / exposure_years_pv: the rate the row charges",
+    "break_even_rate": "el_pv / exposure_years_pv: the rate that pays for the expected loss",
+    "break_even_rate_se": "its standard error",
+    "capital": "economic capital at lifetime.capital_level allocated by covariance with the total loss",
+    "capital_se": "its standard error (the share's; the portfolio EC's own error scales every row alike)",
+    "capital_charge_pv": "cost_of_capital x capital held in step with the discounted outstanding",
+    "risk_adjusted_rate": "(el_pv + capital_charge_pv) / exposure_years_pv",
+    "risk_adjusted_rate_se": "its standard error",
+    "loss_ratio": "el_pv / premium_pv; null where the row earns no premium",
+    "loss_ratio_se": "its standard error",
+    "adequate": "premium_rate >= risk_adjusted_rate",
+}
+
+#: collateral.parquet: scheduled figures by year (and segment), no Monte Carlo error
+COLLATERAL_SCHEMA = {
+    "scenario": "string",
+    "year": "int64",
+    "start": "datetime64[ns]",
+    "end": "datetime64[ns]",
+    "outstanding": "float64",  # time-average guarantee amount outstanding in the year (reporting currency)
+    "collateral_freed": "float64",  # time-average of amount x (collateral_without - collateral_with)
+}
+
+#: policy.csv: what the programme buys
+POLICY_SCHEMA = {
+    "scenario": "string",
+    "figure": "string",
+    "level": "Float64",
+    "value": "float64",
+    "se": "float64",
+    "ci_low": "float64",
+    "ci_high": "float64",
+    "unit": "string",
 }
 
 #: per-simulation outputs written to losses.parquet
@@ -177,6 +247,8 @@ LOSSES_SCHEMA = {
     "n_importer_defaults": "int32",
     "n_country_events": "int32",
     "n_calls": "int32",
+    "claims": "float64",  # claims paid over the horizon, gross of recoveries
+    "loss_pv": "float64",  # present value of the net loss (claims less lagged recoveries, discounted)
     "weight": "float64",  # likelihood ratio; 1 for plain Monte Carlo
     "stratum": "int32",  # importance sampling's design cell (standard errors are within cells); 0 for plain
 }

@@ -167,3 +167,91 @@ def test_mutated_portfolios_end_in_input_error_or_a_finite_run(mutations, struct
     m = res.metrics(thresholds=[1e9])
     assert np.isfinite(m[["value", "se", "ci_low", "ci_high"]].to_numpy()).all()
     assert np.isfinite(res.losses.drop(columns="sim").to_numpy(dtype=float)).all()
+
+
+# ---------------------------------------------------------------- schedules and contracts (issue 4)
+
+
+def _with_schedules(tmp_path, rows, edit=None):
+    def mark(cov):
+        cov.loc[0, "schedule"] = "milestones"
+        cov.loc[1, "schedule"] = "milestones"  # no rows for this one
+        cov.loc[2, "schedule"] = "linear"
+        if edit:
+            edit(cov)
+
+    d = copy_sample(tmp_path / "pf", mark)
+    pd.DataFrame(rows).to_csv(d / "schedules.csv", index=False)
+    return d
+
+
+def test_schedule_problems_are_reported_together(tmp_path):
+    cov = pd.read_csv(SAMPLE / "covers.csv")
+    c0, c2 = cov.loc[0, "cover_id"], cov.loc[2, "cover_id"]
+    rows = [
+        {"cover_id": c0, "date": "2027-06-30", "outstanding": 1000.0, "outstanding_share": ""},  # fine
+        {"cover_id": c0, "date": "2027-06-30", "outstanding": "", "outstanding_share": 0.5},  # same date twice
+        {"cover_id": c0, "date": "2040-01-01", "outstanding": "", "outstanding_share": 0.2},  # after the end
+        {"cover_id": c0, "date": "2028-01-01", "outstanding": 5.0, "outstanding_share": 0.1},  # both given
+        {"cover_id": c0, "date": "2028-02-01", "outstanding": 1e12, "outstanding_share": ""},  # above the amount
+        {"cover_id": c2, "date": "2027-03-01", "outstanding": "", "outstanding_share": 0.3},  # linear cover
+        {"cover_id": "NOPE", "date": "2027-03-01", "outstanding": "", "outstanding_share": 0.3},
+    ]
+
+    def edit(cov):
+        cov.loc[5, "exporter_id"] = cov.loc[8, "exporter_id"] if cov.loc[5, "contract_id"] != cov.loc[8, "contract_id"] \
+            else cov.loc[40, "exporter_id"]
+
+    d = _with_schedules(tmp_path, rows, edit)
+    with pytest.raises(rm.InputError) as exc:
+        rm.load_portfolio(d)
+    probs = exc.value.problems
+
+    def has(table, column, row, rule):
+        return any((p.table, p.column, p.row) == (table, column, row) and p.rule.startswith(rule) for p in probs)
+
+    assert has("schedules", "date", 2, "one row per cover and date")
+    assert has("schedules", "date", 3, "a milestone must lie in [start, end)")
+    assert has("schedules", "outstanding, outstanding_share", 4, "give outstanding (an amount) or "
+               "outstanding_share (a share of the amount), not both")
+    assert has("schedules", "outstanding", 5, "outstanding must not exceed the cover's amount")
+    assert has("schedules", "cover_id", 6, "this cover's schedule is not milestones")
+    assert has("schedules", "cover_id", 7, "must be a cover_id present in covers")
+    assert has("covers", "schedule", 2, "schedule is milestones but schedules has no row for this cover")
+    assert has("covers", "exporter_id", 6, "covers of contract")
+    assert all(str(d / "schedules.csv") in p.source for p in exc.value.problems if p.table == "schedules")
+
+
+def test_a_valid_milestone_schedule_loads_and_shapes_the_exposure(tmp_path):
+    cov = pd.read_csv(SAMPLE / "covers.csv")
+    c0, c1 = cov.loc[0, "cover_id"], cov.loc[1, "cover_id"]
+    rows = [{"cover_id": c0, "date": "2027-06-30", "outstanding": "", "outstanding_share": 0.5},
+            {"cover_id": c1, "date": "2027-03-31", "outstanding": cov.loc[1, "amount"] / 4, "outstanding_share": ""}]
+    pf = rm.load_portfolio(_with_schedules(tmp_path, rows))
+    assert len(pf.schedules) == 2 and pf.summary().set_index("table").loc["schedules", "rows"] == 2
+    from riskmodel.schedules import build_schedules
+
+    s = build_schedules(pf.covers.head(3), pf.schedules, pd.Timestamp("2026-12-31"))
+    t = (pd.Timestamp("2027-06-30") - pd.Timestamp("2026-12-31")).days / 365.25
+    assert s.share(0, t - 1e-9) == 1.0 and s.share(0, t) == 0.5
+    assert s.share(1, 0.5) == pytest.approx(0.25)
+    mid = 0.5 * (s.start[2] + s.end[2])
+    assert s.share(2, mid) == pytest.approx(0.5) and s.share(2, s.end[2]) == 0.0
+
+
+@given(share=st.floats(allow_nan=False, allow_infinity=False, min_value=-10, max_value=10))
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_outstanding_share_outside_zero_one_is_rejected(share):
+    exp = pd.DataFrame({"exporter_id": ["E0"], "pd": [0.01]})
+    imp = pd.DataFrame({"importer_id": ["I0"], "country": ["POL"], "kind": ["private"], "pd": [0.01]})
+    cov = pd.DataFrame({"cover_id": ["C0"], "exporter_id": ["E0"], "importer_id": ["I0"], "product": ["performance"],
+                        "amount": [100.0], "currency": ["KRW"], "insured_share": [1.0], "start": ["2026-01-01"],
+                        "end": ["2030-01-01"], "schedule": ["milestones"]})
+    sch = pd.DataFrame({"cover_id": ["C0"], "date": ["2027-01-01"], "outstanding_share": [share]})
+    if 0 <= share <= 1:
+        rm.Portfolio.from_frames(exp, imp, cov, schedules=sch)
+    else:
+        with pytest.raises(rm.InputError) as exc:
+            rm.Portfolio.from_frames(exp, imp, cov, schedules=sch)
+        (p,) = exc.value.problems
+        assert (p.table, p.column, p.row) == ("schedules", "outstanding_share", 1) and "[0, 1]" in p.rule

@@ -15,7 +15,6 @@ Records come from ``claims.settle_nb``. For each simulation ``i`` of a chunk:
 """
 import math
 
-import numpy as np
 from numba import njit
 
 N_ACC = 6

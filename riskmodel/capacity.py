@@ -1,0 +1,163 @@
+"""Programme capacity: how much more of a profile of covers fits a capital budget.
+
+Losses are linear in the covers' amounts, and defaults do not depend on
+them. So one run of the portfolio with the new covers, keeping each
+simulation's loss split into ``base`` and ``new``, gives the loss at any
+scale ``s`` of the new covers exactly, on common random numbers:
+``L(s) = L_base + s L_new``. The capacity is the root of
+``measure(s) = budget``:
+
+- ``measure="ec"``: economic capital EC(level) of ``L(s)`` reaches the budget;
+- ``measure="exhaustion"``: the probability that ``L(s)`` exceeds the budget
+  reaches ``limit`` (equivalently VaR(1 - limit) reaches the budget).
+
+The first crossing on a grid is bisected to rounding. Its standard error is
+the measure's, divided by the measure's slope in ``s`` (delta method).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .errors import InputError, Problem
+from .estimators import LossSample
+from .portfolio import Portfolio
+from .scenario import Scenario, load_scenario
+
+CAPACITY_COLUMNS = {
+    "measure": "ec (capital reaches the budget) or exhaustion (P(loss > budget) reaches limit)",
+    "level": "confidence level of the measure",
+    "budget": "capital budget (reporting currency)",
+    "new_exposure": "insured exposure of the new covers at scale 1 (reporting currency)",
+    "scale": "multiple of the new covers that fits",
+    "scale_se": "its standard error",
+    "scale_ci_low": "confidence interval",
+    "scale_ci_high": "",
+    "capacity": "scale x new_exposure: exposure that fits",
+    "capacity_se": "its standard error",
+    "measure_base": "the measure without the new covers",
+    "measure_at_capacity": "the measure at the capacity",
+    "measure_at_capacity_se": "its standard error",
+}
+
+
+@dataclass
+class Capacity:
+    table: pd.DataFrame
+    curve: pd.DataFrame  # the measure on the search grid: scale, value, se
+
+    def __str__(self) -> str:
+        r = self.table.iloc[0]
+        return (f"capacity ({r.measure} at {r.level:g}, budget {r.budget:,.0f}): {r.scale:.4g} x the new covers "
+                f"= {r.capacity:,.0f} of insured exposure (se {r.capacity_se:,.0f}; {r.scale_ci_low:.4g} to "
+                f"{r.scale_ci_high:.4g} x)\nmeasure without them {r.measure_base:,.0f}; at capacity "
+                f"{r.measure_at_capacity:,.0f} (se {r.measure_at_capacity_se:,.0f})")
+
+
+def _segment_mask(portfolio: Portfolio, segment: dict[str, str]) -> np.ndarray:
+    cov = portfolio.covers
+    problems = [Problem("--segment", "options", f"not a column of covers (columns: {', '.join(cov.columns)})", k)
+                for k in segment if k not in cov.columns]
+    if problems:
+        raise InputError(problems, "options")
+    mask = np.ones(len(cov), dtype=bool)
+    for k, v in segment.items():
+        mask &= cov[k].astype(str).to_numpy() == str(v)
+    if not mask.any():
+        raise InputError([Problem("--segment", "options", "no cover matches this segment",
+                                  ", ".join(segment), value=str(segment))], "options")
+    return mask
+
+
+def capacity(portfolio: Portfolio, scenario: Scenario | None = None, *, budget: float,
+             new_cover_ids=None, segment: dict[str, str] | None = None, measure: str = "ec",
+             level: float | None = None, limit: float | None = None, n_sims: int | None = None,
+             seed: int | None = None, method: str | None = None, max_scale: float = 1e6, grid: int = 64,
+             n_threads: int | None = None, progress: bool = False) -> Capacity:
+    """Capacity for more of the covers ``new_cover_ids`` (already in ``portfolio``) or of a ``segment``
+    (``{"product": "performance"}``): with ``new_cover_ids`` the base excludes them (scale 1 = as given);
+    with ``segment`` the base is the whole portfolio and scale ``s`` adds ``s`` times the segment."""
+    from .engine import simulate
+
+    scenario = scenario if scenario is not None else load_scenario()
+    if measure not in ("ec", "exhaustion"):
+        raise ValueError(f"measure must be 'ec' or 'exhaustion', got {measure!r}")
+    if (new_cover_ids is None) == (segment is None):
+        raise ValueError("give new_cover_ids or segment (one of them)")
+    if not budget > 0:
+        raise InputError([Problem("--budget", "options", "the capital budget must be > 0", value=budget)], "options")
+    if measure == "exhaustion" and not (limit is not None and 0 < limit < 1):
+        raise InputError([Problem("--limit", "options", "measure exhaustion needs a probability limit in (0, 1), "
+                                  "e.g. 0.001", value=limit)], "options")
+    level = (1.0 - limit) if measure == "exhaustion" else (level or scenario.lifetime.capital_level)
+    levels = sorted(set(scenario.simulation.levels) | {level})
+    sc = scenario.with_overrides(levels=levels)
+    if segment is not None:
+        in_new = _segment_mask(portfolio, segment)
+    else:
+        in_new = portfolio.covers["cover_id"].isin(set(new_cover_ids)).to_numpy()
+    result = simulate(portfolio, sc, n_sims=n_sims, seed=seed, method=method, n_threads=n_threads,
+                      progress=progress, n_segments=2,
+                      cover_segment=lambda live: _live_mask(live, portfolio, in_new).astype(np.int64))
+    seg = result._claims.seg_loss
+    l_new = seg[:, 1]
+    l_base = result.total_loss if segment is not None else seg[:, 0]
+    new_ead = float(result.model.covers["ead"][_live_mask(result.model.covers, portfolio, in_new)].sum())
+    if not (l_new > 0).any():
+        raise InputError([Problem("capacity", "options", "the new covers lose nothing in any simulation: their "
+                                  "capacity is unbounded; check that they are live in the horizon", None)], "options")
+    ci = sc.simulation.ci_level
+
+    def m_at(s: float):
+        x = l_base + s * l_new
+        smp = LossSample(x, result.weights, ci, result.strata)
+        return smp.ec(level) if measure == "ec" else smp.var(level)[0]
+
+    base = m_at(0.0)
+    hi = 1.0
+    while m_at(hi).value < budget:
+        hi *= 2.0
+        if hi > max_scale:
+            raise InputError([Problem("capacity", "options", f"the measure stays below the budget up to {max_scale:g} "
+                                      "times the new covers; raise the budget's scale or max_scale", None)],
+                             "options")
+    rows = []
+    grid_s = np.linspace(0.0, hi, grid + 1)
+    vals = []
+    for s in grid_s:
+        e = m_at(float(s))
+        vals.append(e.value)
+        rows.append({"scale": float(s), "value": e.value, "se": e.se})
+    curve = pd.DataFrame(rows)
+    if base.value >= budget:
+        s_star = 0.0
+    else:
+        j = int(np.argmax(np.asarray(vals) >= budget))  # first grid point at or over the budget
+        lo_s, hi_s = float(grid_s[j - 1]), float(grid_s[j])
+        for _ in range(60):
+            mid = 0.5 * (lo_s + hi_s)
+            if m_at(mid).value >= budget:
+                hi_s = mid
+            else:
+                lo_s = mid
+        s_star = hi_s
+    at = m_at(s_star)
+    h = max(0.05 * s_star, hi / grid)
+    slope = (m_at(s_star + h).value - m_at(max(s_star - h, 0.0)).value) / (s_star + h - max(s_star - h, 0.0))
+    se = at.se / slope if slope > 0 else float("inf")
+    z = result.sample.z
+    table = pd.DataFrame([{
+        "measure": measure, "level": level, "budget": float(budget), "new_exposure": new_ead,
+        "scale": s_star, "scale_se": se, "scale_ci_low": max(0.0, s_star - z * se), "scale_ci_high": s_star + z * se,
+        "capacity": s_star * new_ead, "capacity_se": se * new_ead, "measure_base": base.value,
+        "measure_at_capacity": at.value, "measure_at_capacity_se": at.se,
+    }])
+    return Capacity(table, curve)
+
+
+def _live_mask(live_covers: pd.DataFrame, portfolio: Portfolio, in_new: np.ndarray) -> np.ndarray:
+    new_ids = set(portfolio.covers["cover_id"][in_new])
+    return live_covers["cover_id"].isin(new_ids).to_numpy()
+

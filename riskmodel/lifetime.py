@@ -1,0 +1,264 @@
+"""Lifetime tables from a run: cash flows by period, pricing adequacy, policy figures.
+
+Pandas only; every number comes from the run's claim records
+(``collect.ClaimsCollector``) or from the covers' schedules, with its Monte
+Carlo error where it has one:
+
+- ``cashflow_table``: expected claims, recoveries and net cash flow by period
+  or year, with percentile bands (weighted quantiles, Woodruff intervals);
+- ``lifetime_metrics``: lifetime claims, recoveries, EL and its present value,
+  and the maximum annual claims at a high quantile;
+- ``pricing_table``: per cover or segment, lifetime EL against premium income,
+  the loss ratio, break-even and risk-adjusted premium rates;
+- ``collateral_table`` and ``policy_table``: SME collateral the cover frees,
+  by year and segment, and per unit of EL and of economic capital.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from .collect import discount
+from .estimators import Estimate, LossSample
+from .schema import CASHFLOWS_SCHEMA, COLLATERAL_SCHEMA, METRICS_SCHEMA, POLICY_SCHEMA, PRICING_COLUMNS, conform
+from .schedules import DAYS_PER_YEAR
+
+if TYPE_CHECKING:
+    from .results import SimulationResult
+
+BANDS = (0.05, 0.5, 0.95, 0.995)
+FLOWS = ("claims", "recoveries", "net")
+
+
+def _sample(r: "SimulationResult", x: np.ndarray) -> LossSample:
+    return LossSample(x, r.weights, r.scenario.simulation.ci_level, r.strata)
+
+
+def _date(r: "SimulationResult", t: np.ndarray) -> pd.Series:
+    val = pd.Timestamp(r.scenario.simulation.valuation_date)
+    return pd.Series(val + pd.to_timedelta(np.round(np.asarray(t) * DAYS_PER_YEAR), unit="D"))
+
+
+def period_flows(r: "SimulationResult", freq: str) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Per-simulation claims, recoveries and net by period (``freq="step"``) or year; and the period edges."""
+    c = r._claims
+    claim, recov = c.claim_cf, c.recovery_cf
+    width = c.period
+    if freq == "year":
+        per_year = max(1, int(round(1.0 / c.period)))
+        n_years = -(-claim.shape[1] // per_year)
+        pad = n_years * per_year - claim.shape[1]
+        claim = np.pad(claim, ((0, 0), (0, pad))).reshape(len(claim), n_years, per_year).sum(axis=2)
+        recov = np.pad(recov, ((0, 0), (0, pad))).reshape(len(recov), n_years, per_year).sum(axis=2)
+        width = per_year * c.period
+    elif freq != "step":
+        raise ValueError(f"freq must be 'year' or 'step', got {freq!r}")
+    edges = np.arange(claim.shape[1] + 1) * width
+    return {"claims": claim, "recoveries": recov, "net": claim - recov}, edges
+
+
+def cashflow_table(r: "SimulationResult", freq: str = "year", bands=BANDS) -> pd.DataFrame:
+    flows, edges = period_flows(r, freq)
+    rows = []
+    for p in range(len(edges) - 1):
+        for flow in FLOWS:
+            s = _sample(r, flows[flow][:, p])
+            stats = [("mean", None, s.mean())]
+            if flow != "net":  # net flows can be negative; bands of claims and recoveries are the budget view
+                stats += [("quantile", lv, s.var(lv)[0]) for lv in bands]
+            for metric, lv, e in stats:
+                rows.append({"period": p + 1, "t_start": edges[p], "t_end": edges[p + 1], "flow": flow,
+                             "metric": metric, "level": lv, "value": e.value, "se": e.se, "ci_low": e.ci_low,
+                             "ci_high": e.ci_high})
+    df = pd.DataFrame(rows)
+    df.insert(0, "scenario", r.scenario.name)
+    df.insert(2, "start", _date(r, df["t_start"]).to_numpy())
+    df.insert(3, "end", _date(r, df["t_end"]).to_numpy())
+    df["level"] = pd.array(df["level"].tolist(), dtype="Float64")
+    return conform(df, CASHFLOWS_SCHEMA)
+
+
+def lifetime_metrics(r: "SimulationResult", max_level: float = 0.995) -> pd.DataFrame:
+    c = r._claims
+    flows, _ = period_flows(r, "year")
+    rows = [("claims", None, _sample(r, c.claims).mean()),
+            ("recoveries", None, _sample(r, flows["recoveries"].sum(axis=1)).mean()),
+            ("el", None, r.el()),
+            ("el_pv", None, _sample(r, c.pv).mean()),
+            ("max_annual_claims", max_level, _sample(r, flows["claims"].max(axis=1)).var(max_level)[0])]
+    df = pd.DataFrame([{"scenario": r.scenario.name, "metric": m, "level": lv, "value": e.value, "se": e.se,
+                        "ci_low": e.ci_low, "ci_high": e.ci_high} for m, lv, e in rows])
+    df["level"] = pd.array(df["level"].tolist(), dtype="Float64")
+    return conform(df, METRICS_SCHEMA)
+
+
+# ---------------------------------------------------------------- per cover
+
+
+def cover_figures(r: "SimulationResult") -> pd.DataFrame:
+    """Per live cover: exposure-years, premiums, EL and its PV, allocated capital; each with its error.
+
+    Standard errors per cover are those of iid sampling of ``w x``: exact for
+    plain Monte Carlo and conservative under importance sampling's stratified
+    design (the between-stratum variance is left in).
+    """
+    c, m, sc = r._claims, r.model, r.scenario
+    n = r.n_sims
+    acc = c.acc
+    H = m.arrays.horizon
+    sched = m.schedules
+    ead = m.arrays.cv_ead
+    lt = sc.lifetime
+    df_fn = lambda t: discount(t, sc)  # noqa: E731
+    k_all = range(len(m.covers))
+    years = np.array([sched.integral(k, 0.0, H) for k in k_all])
+    years_pv = np.array([sched.integral(k, 0.0, H, df_fn, extra_breaks=[t for t, _ in lt.discount_rates]) for k in k_all])
+
+    def mean_se(s1, s2):
+        mu = s1 / n
+        var = np.maximum(s2 / n - mu * mu, 0.0) * n / max(n - 1, 1)
+        return mu, np.sqrt(var / n)
+
+    el, el_se = mean_se(acc[:, 0], acc[:, 1])
+    pv, pv_se = mean_se(acc[:, 2], acc[:, 3])
+    exl, exl_se = mean_se(acc[:, 4], acc[:, 5])
+    ec = r.ec(lt.capital_level).value
+    cov = exl - el * r.el().value  # Cov(x_k, L): sums over covers to Var(L)
+    total_cov = cov.sum()
+    scale = ec / total_cov if total_cov > 0 else 0.0
+    rate = m.covers["premium_rate"].fillna(0.0).to_numpy(float)
+    out = m.covers.copy()
+    out["ead"] = ead
+    out["exposure_years"] = ead * years
+    out["exposure_years_pv"] = ead * years_pv
+    out["premium"] = rate * ead * years
+    out["premium_pv"] = rate * ead * years_pv
+    out["el"], out["el_se"] = el, el_se
+    out["el_pv"], out["el_pv_se"] = pv, pv_se
+    out["capital"], out["capital_se"] = cov * scale, exl_se * abs(scale)
+    out["capital_years_pv"] = out["capital"] * years_pv  # capital held in step with the outstanding
+    out["capital_years_pv_se"] = out["capital_se"] * years_pv
+    return out
+
+
+def pricing_table(r: "SimulationResult", by: str | list[str] | None = None) -> pd.DataFrame:
+    """Lifetime EL against premium income per cover (``by=None``) or per segment of covers.
+
+    For a segment, EL and capital add up exactly; their standard errors are
+    the sum of the covers' (an upper bound: it assumes perfect correlation).
+    """
+    f = cover_figures(r)
+    coc = r.scenario.lifetime.cost_of_capital
+    keys = ["cover_id"] if by is None else ([by] if isinstance(by, str) else list(by))
+    missing = [k for k in keys if k not in f.columns]
+    if missing:
+        raise ValueError(f"cannot group by {missing}: not a column of covers (columns: {', '.join(f.columns)})")
+    add = ["ead", "exposure_years", "exposure_years_pv", "premium", "premium_pv", "el", "el_se", "el_pv",
+           "el_pv_se", "capital", "capital_se", "capital_years_pv", "capital_years_pv_se"]
+    g = f.groupby(keys, sort=True, dropna=False)[add].sum()
+    g.insert(0, "n_covers", f.groupby(keys, sort=True, dropna=False).size())
+    g = g.reset_index()
+    ey = g["exposure_years_pv"].to_numpy(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        g["premium_rate"] = np.where(ey > 0, g["premium_pv"] / ey, 0.0)
+        g["break_even_rate"] = np.where(ey > 0, g["el_pv"] / ey, 0.0)
+        g["break_even_rate_se"] = np.where(ey > 0, g["el_pv_se"] / ey, 0.0)
+        charge = coc * g["capital_years_pv"]
+        g["capital_charge_pv"] = charge
+        g["risk_adjusted_rate"] = np.where(ey > 0, (g["el_pv"] + charge) / ey, 0.0)
+        g["risk_adjusted_rate_se"] = np.where(ey > 0, np.hypot(g["el_pv_se"], coc * g["capital_years_pv_se"]) / ey,
+                                              0.0)
+        prem = g["premium_pv"].to_numpy(float)
+        lr = np.where(prem > 0, g["el_pv"] / np.where(prem > 0, prem, 1.0), np.nan)
+        lr_se = np.where(prem > 0, g["el_pv_se"] / np.where(prem > 0, prem, 1.0), np.nan)
+    g["loss_ratio"] = pd.array(lr, dtype="Float64")  # null where the cover earns no premium
+    g["loss_ratio_se"] = pd.array(lr_se, dtype="Float64")
+    g["adequate"] = g["premium_rate"] >= g["risk_adjusted_rate"]
+    g.insert(0, "scenario", r.scenario.name)
+    cols = ["scenario", *keys, *PRICING_COLUMNS]
+    out = g[cols].copy()
+    for k in keys:
+        out[k] = out[k].astype(object)
+    return out.reset_index(drop=True)
+
+
+# ---------------------------------------------------------------- policy
+
+
+def collateral_table(r: "SimulationResult", by: str | list[str] | None = None) -> pd.DataFrame:
+    """SME collateral freed by year: the time average over each year of
+    ``amount x (collateral_without - collateral_with) x outstanding share``, reporting currency.
+
+    Guarantees only, on their schedules (no Monte Carlo: a scheduled figure).
+    Covers without both collateral columns free nothing and are counted apart.
+    """
+    m, sc = r.model, r.scenario
+    cov = m.covers
+    H = m.arrays.horizon
+    keys = [] if by is None else ([by] if isinstance(by, str) else list(by))
+    missing = [k for k in keys if k not in cov.columns]
+    if missing:
+        raise ValueError(f"cannot group by {missing}: not a column of covers")
+    fx = sc.reporting.fx
+    shock = sc.reporting.fx_risk.shock
+    per = (cov["collateral_without"] - cov["collateral_with"]).fillna(0.0).to_numpy(float)
+    amount = (cov["amount"] * cov["currency"].map(lambda c: fx[c] * shock.get(c, 1.0))).to_numpy(float)
+    guarantee = (cov["product"] != "credit").to_numpy()
+    n_years = int(np.ceil(H - 1e-9))
+    rows = []
+    for y in range(n_years):
+        lo, hi = float(y), min(float(y + 1), H)
+        share = np.array([m.schedules.integral(k, lo, hi) for k in range(len(cov))]) / (hi - lo)
+        freed = amount * per * share * guarantee
+        d = cov[keys].copy() if keys else pd.DataFrame(index=cov.index)
+        d["year"] = y + 1
+        d["collateral_freed"] = freed
+        d["outstanding"] = amount * share * guarantee
+        rows.append(d)
+    df = pd.concat(rows, ignore_index=True)
+    g = df.groupby(["year", *keys], sort=True, dropna=False)[["outstanding", "collateral_freed"]].sum().reset_index()
+    g.insert(0, "scenario", sc.name)
+    g["start"] = _date(r, g["year"].to_numpy() - 1.0).to_numpy()
+    g["end"] = _date(r, np.minimum(g["year"].to_numpy(float), H)).to_numpy()
+    for k in keys:
+        g[k] = g[k].astype(object)
+    return g[["scenario", "year", "start", "end", *keys, "outstanding", "collateral_freed"]].astype(
+        {c: t for c, t in COLLATERAL_SCHEMA.items() if c in g.columns})
+
+
+def policy_table(r: "SimulationResult") -> pd.DataFrame:
+    """What the programme buys: collateral freed, per unit of expected loss and of economic capital."""
+    m, sc = r.model, r.scenario
+    H = m.arrays.horizon
+    level = sc.lifetime.capital_level
+    col = collateral_table(r)
+    widths = np.minimum(col["year"].to_numpy(float), H) - (col["year"].to_numpy(float) - 1.0)
+    freed_years = float(np.sum(col["collateral_freed"].to_numpy() * widths))  # won-years
+    freed_avg = freed_years / H
+    el, ec = r.el(), r.ec(level)
+    z = r.sample.z
+
+    def ratio(num: float, e: Estimate) -> Estimate:
+        if e.value <= 0:
+            return Estimate(0.0, 0.0, 0.0, 0.0)
+        v = num / e.value
+        se = v * e.se / e.value  # delta method: the numerator is scheduled, without Monte Carlo error
+        lo = num / e.ci_high if e.ci_high > 0 else v
+        hi = num / e.ci_low if e.ci_low > 0 else v + z * se
+        return Estimate(v, se, lo, hi)
+
+    exact = lambda v: Estimate(v, 0.0, v, v)  # noqa: E731
+    rows = [
+        ("collateral_freed_avg", None, exact(freed_avg), sc.reporting.currency),
+        ("collateral_freed_years", None, exact(freed_years), f"{sc.reporting.currency}-years"),
+        ("el", None, el, sc.reporting.currency),
+        ("ec", level, ec, sc.reporting.currency),
+        ("freed_years_per_el", None, ratio(freed_years, el), "years of collateral per unit of EL"),
+        ("freed_per_ec", level, ratio(freed_avg, ec), "collateral per unit of capital"),
+    ]
+    df = pd.DataFrame([{"scenario": sc.name, "figure": f, "level": lv, "value": e.value, "se": e.se,
+                        "ci_low": e.ci_low, "ci_high": e.ci_high, "unit": u} for f, lv, e, u in rows])
+    df["level"] = pd.array(df["level"].tolist(), dtype="Float64")
+    return conform(df, POLICY_SCHEMA)

@@ -1,0 +1,72 @@
+"""Capacity: a root search on common random numbers, monotone in the budget, reproducible, with its error."""
+import numpy as np
+import pytest
+
+import riskmodel as rm
+from riskmodel.capacity import capacity
+
+from conftest import SAMPLE
+
+
+@pytest.fixture(scope="module")
+def pf():
+    return rm.load_portfolio(SAMPLE)
+
+
+def test_scaling_the_whole_book_has_the_exact_capacity(pf):
+    """With every cover 'new', L(s) = s L: EC scales with s, so the capacity is budget / EC(L)."""
+    ec = rm.simulate(pf, n_sims=4000, seed=3, method="plain").ec(0.999).value
+    res = capacity(pf, budget=1.7 * ec, new_cover_ids=pf.covers["cover_id"], n_sims=4000, seed=3, method="plain")
+    row = res.table.iloc[0]
+    assert row.scale == pytest.approx(1.7, rel=1e-12)
+    assert 0 < row.scale_se < np.inf and row.scale_ci_low < 1.7 < row.scale_ci_high
+
+
+def test_capacity_grows_with_the_budget_and_repeats_exactly(pf):
+    kw = dict(segment={"product": "warranty"}, n_sims=5000, seed=4)
+    runs = [capacity(pf, budget=b, **kw).table.iloc[0] for b in (1.2e11, 1.5e11, 2.0e11)]
+    scales = [r.scale for r in runs]
+    assert scales[0] < scales[1] < scales[2]
+    again = capacity(pf, budget=1.5e11, **kw).table.iloc[0]
+    assert again.scale == runs[1].scale and again.scale_se == runs[1].scale_se
+    assert runs[1].measure_at_capacity == pytest.approx(1.5e11, rel=1e-9)
+
+
+def test_exhaustion_probability_at_capacity_equals_the_limit(pf):
+    res = capacity(pf, budget=2e11, segment={"product": "performance"}, measure="exhaustion", limit=0.01,
+                   n_sims=5000, seed=5, method="plain")
+    row = res.table.iloc[0]
+    r = rm.simulate(pf, n_sims=5000, seed=5, method="plain",
+                    cover_segment=lambda live: (live["product"] == "performance").to_numpy().astype(np.int64),
+                    n_segments=2)
+    x = r.total_loss + row.scale * r._claims.seg_loss[:, 1]
+    assert np.mean(x > 2e11 * (1 + 1e-9)) <= 0.01 <= np.mean(x >= 2e11 * (1 - 1e-6))
+
+
+def test_bad_capacity_requests_are_input_errors(pf):
+    with pytest.raises(rm.InputError, match="not a column of covers"):
+        capacity(pf, budget=1e11, segment={"prodct": "warranty"}, n_sims=200)
+    with pytest.raises(rm.InputError, match="budget must be > 0"):
+        capacity(pf, budget=-1.0, segment={"product": "warranty"}, n_sims=200)
+    with pytest.raises(rm.InputError, match="probability limit"):
+        capacity(pf, budget=1e11, segment={"product": "warranty"}, measure="exhaustion", n_sims=200)
+
+
+def test_capacity_cli_adds_new_covers(tmp_path):
+    import pandas as pd
+    from click.testing import CliRunner
+
+    from riskmodel.cli import cli
+
+    new = tmp_path / "new"
+    new.mkdir()
+    c = pd.read_csv(SAMPLE / "covers.csv").head(3).assign(cover_id=["N1", "N2", "N3"], contract_id="KNEW")
+    c.to_csv(new / "covers.csv", index=False)
+    r = CliRunner().invoke(cli, ["capacity", "--budget", "2e11", "--add", str(new), "--sims", "3000", "--quiet",
+                                 "--json", "--method", "plain"])
+    assert r.exit_code == 0, r.output
+    assert '"scale"' in r.output
+    c.loc[1, "exporter_id"] = "NOBODY"
+    c.to_csv(new / "covers.csv", index=False)
+    r = CliRunner().invoke(cli, ["capacity", "--budget", "2e11", "--add", str(new), "--sims", "300", "--quiet"])
+    assert r.exit_code == 2 and "NOBODY" in r.output and "must be an exporter_id present in exporters" in r.output
