@@ -282,7 +282,7 @@ class SimulationResult:
                          f"{top.loc[p, 'value'] / f:>15,.3f}{net.loc[p, 'value'] / f:>15,.3f}")
         pol = self.policy().set_index("figure")
         lines.append(f"collateral freed: {pol.loc['collateral_freed_avg', 'value'] / f:,.1f} {unit} on average; "
-                     f"{pol.loc['freed_years_per_el', 'value']:,.1f} {unit.split()[0]}-years per unit of EL, "
+                     f"{pol.loc['freed_years_per_el', 'value']:,.1f} years of collateral per unit of EL, "
                      f"{pol.loc['freed_per_ec', 'value']:,.2f} per unit of EC")
         return lines
 

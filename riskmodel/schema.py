@@ -154,9 +154,13 @@ METRICS = {
     "es": "expected shortfall at confidence level `level`",
     "ec": "economic capital = VaR - EL at confidence level `level`",
     "p_exceed": "probability that the loss exceeds the threshold `level`",
-    # lifetime (lifetime.csv)
+}
+
+#: lifetime.csv: the same columns as the metrics (METRICS_SCHEMA), these metrics
+LIFETIME_METRICS = {
     "claims": "expected claims paid over the horizon (gross of recoveries)",
     "recoveries": "expected recoveries received, up to the horizon plus the recovery lag",
+    "el": "expected net loss over the horizon",
     "el_pv": "expected present value at the valuation date of the net loss (claims less lagged recoveries)",
     "max_annual_claims": "quantile `level` of the largest claims paid in any one year",
 }
