@@ -43,7 +43,8 @@ class ClaimsCollector:
         self.n_periods = max(1, math.ceil((horizon + self.lag) / self.period - 1e-9))
         self.curve_t, self.curve_r = curve_arrays(scenario)
         self.reduce_on = reduce
-        self.cap = 16
+        # room for every cover's claim where that is small (no rerun can happen); else grow on demand
+        self.cap = max(1, min(n_covers, 256))
         n = n_sims if reduce else 0
         self.claim_cf = np.zeros((n, self.n_periods))
         self.recovery_cf = np.zeros((n, self.n_periods))
@@ -53,6 +54,7 @@ class ClaimsCollector:
                               else np.asarray(cover_segment, dtype=np.int64))
         self.seg_loss = np.zeros((n, n_segments if reduce else 0))
         self.acc = np.zeros((n_covers if reduce else 0, N_ACC))
+        self.reruns = 0
 
     def buffers(self, n: int) -> tuple:
         c = self.cap
@@ -68,6 +70,7 @@ class ClaimsCollector:
         if need <= self.cap:
             return True
         self.cap = max(need, 2 * self.cap)
+        self.reruns += 1
         return False
 
     def reduce(self, s: int, e: int, rec: tuple, weight: np.ndarray, total_loss: np.ndarray) -> None:

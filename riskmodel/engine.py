@@ -95,7 +95,7 @@ def run_chunks(model: CompiledModel, seed: int, n_sims: int, chunk_size: int | N
 
 
 def _dropping(model: CompiledModel) -> ClaimsCollector:
-    return ClaimsCollector(0, 0, model.arrays.horizon, Scenario(), reduce=False)
+    return ClaimsCollector(0, len(model.covers), model.arrays.horizon, Scenario(), reduce=False)
 
 
 def _with_claims(kernel, collector: ClaimsCollector, loss: np.ndarray, weight):
