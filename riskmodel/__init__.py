@@ -7,7 +7,7 @@ Public API (a contract: see README):
     load_scenario(path) -> Scenario
     simulate(portfolio, scenario, n_sims=..., seed=...) -> SimulationResult
 """
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 from .errors import InputError, Problem, RiskModelError  # noqa: E402
 from .portfolio import Portfolio, load_portfolio  # noqa: E402
