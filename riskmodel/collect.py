@@ -1,10 +1,11 @@
 """Collect the kernels' claim records chunk by chunk into cash flows and per-cover sums.
 
-The kernels write each simulation's claims into record arrays with room for
-``cap`` claims a simulation; a simulation with more says so, and its range
-is run again with more room (a simulation's draws depend only on its index,
-so the rerun is identical). Ranges are cut so that records never hold more
-than ``RECORD_BUDGET`` claims: memory stays bounded whatever the tail brings.
+The kernels write the claims of a range of simulations into flat record
+arrays, each block of the range into its own region. A block that runs out
+of room says so, and the range is run again with fewer simulations (a
+simulation's draws depend only on its index, so the rerun is identical).
+The arrays hold ``RECORD_BUDGET`` claims: memory stays bounded whatever the
+tail brings.
 """
 from __future__ import annotations
 
@@ -43,8 +44,8 @@ class ClaimsCollector:
         self.n_periods = max(1, math.ceil((horizon + self.lag) / self.period - 1e-9))
         self.curve_t, self.curve_r = curve_arrays(scenario)
         self.reduce_on = reduce
-        # room for every cover's claim where that is small (no rerun can happen); else grow on demand
-        self.cap = max(1, min(n_covers, 256))
+        self.budget = RECORD_BUDGET
+        self.sub = RECORD_BUDGET // 16  # simulations per range: shrinks when a block runs out of room
         n = n_sims if reduce else 0
         self.claim_cf = np.zeros((n, self.n_periods))
         self.recovery_cf = np.zeros((n, self.n_periods))
@@ -55,28 +56,36 @@ class ClaimsCollector:
         self.seg_loss = np.zeros((n, n_segments if reduce else 0))
         self.acc = np.zeros((n_covers if reduce else 0, N_ACC))
         self.reruns = 0
+        self._flat = None
 
-    def buffers(self, n: int) -> tuple:
-        c = self.cap
-        return (np.zeros(n, dtype=np.int64), np.zeros((n, c), dtype=np.int64), np.zeros((n, c)),
-                np.zeros((n, c)), np.zeros((n, c)), np.zeros((n, c), dtype=np.int8))
+    def buffers(self, n: int, n_blocks: int) -> tuple:
+        """Record arrays for ``n`` simulations; the flat ones are allocated once and reused (the kernel
+        writes every simulation's start and count and reads back only the records it wrote)."""
+        if self._flat is None or self._flat[0].shape[0] != self.budget:
+            b = self.budget
+            self._flat = (np.empty(b, dtype=np.int64), np.empty(b), np.empty(b), np.empty(b),
+                          np.empty(b, dtype=np.int8))
+        return (np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64), *self._flat,
+                np.zeros(max(n_blocks, 1), dtype=np.uint8))
 
     def sub_size(self) -> int:
-        return max(1, RECORD_BUDGET // self.cap)
+        return self.sub
 
     def fits(self, rec: tuple) -> bool:
-        """True when every simulation's claims fit; else grow the room for a rerun."""
-        need = int(rec[0].max()) if len(rec[0]) else 0
-        if need <= self.cap:
+        """True when every block had room; else shrink the range (or, for one simulation, grow the room)."""
+        if not rec[-1].any():
             return True
-        self.cap = max(need, 2 * self.cap)
+        if self.sub > 1:
+            self.sub = max(1, self.sub // 2)
+        else:
+            self.budget *= 2
         self.reruns += 1
         return False
 
     def reduce(self, s: int, e: int, rec: tuple, weight: np.ndarray, total_loss: np.ndarray) -> None:
         if not self.reduce_on:
             return
-        rec_n, rec_cov, rec_t, rec_claim, rec_loss, _ = rec
-        reduce_records_nb(rec_n, rec_cov, rec_t, rec_claim, rec_loss, weight, total_loss, self.period, self.lag,
+        rec_start, rec_n, rec_cov, rec_t, rec_claim, rec_loss, _, _ = rec
+        reduce_records_nb(rec_start, rec_n, rec_cov, rec_t, rec_claim, rec_loss, weight, total_loss, self.period, self.lag,
                           self.curve_t, self.curve_r, self.cover_segment, self.claim_cf[s:e],
                           self.recovery_cf[s:e], self.pv[s:e], self.claims[s:e], self.seg_loss[s:e], self.acc)

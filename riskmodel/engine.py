@@ -105,7 +105,7 @@ def _with_claims(kernel, collector: ClaimsCollector, loss: np.ndarray, weight):
         i = s
         while i < e:
             j = min(e, i + collector.sub_size())
-            rec = collector.buffers(j - i)
+            rec = collector.buffers(j - i, max(1, min(j - i, n_blocks)))
             kernel(i, j, n_blocks, rec)
             if not collector.fits(rec):
                 continue

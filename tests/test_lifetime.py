@@ -150,18 +150,18 @@ def test_discount_factors_by_hand():
 
 def test_records_reduce_to_hand_computed_cash_flows():
     ct, cr = np.array([1.0]), np.array([0.05])
-    rec_n = np.array([2, 0])
-    rec_cov = np.array([[0, 1], [0, 0]])
-    rec_t = np.array([[1.5, 0.2], [0, 0]])
-    rec_claim = np.array([[100.0, 10.0], [0, 0]])
-    rec_loss = np.array([[60.0, 10.0], [0, 0]])
+    rec_start, rec_n = np.array([0, 2]), np.array([2, 0])
+    rec_cov = np.array([0, 1])
+    rec_t = np.array([1.5, 0.2])
+    rec_claim = np.array([100.0, 10.0])
+    rec_loss = np.array([60.0, 10.0])
     n_per = 16
     cl, rc = np.zeros((2, n_per)), np.zeros((2, n_per))
     pv, claims, seg = np.zeros(2), np.zeros(2), np.zeros((2, 2))
     acc = np.zeros((2, N_ACC))
     w = np.array([2.0, 1.0])
     total = np.array([70.0, 0.0])
-    reduce_records_nb(rec_n, rec_cov, rec_t, rec_claim, rec_loss, w, total, 0.25, 2.0, ct, cr,
+    reduce_records_nb(rec_start, rec_n, rec_cov, rec_t, rec_claim, rec_loss, w, total, 0.25, 2.0, ct, cr,
                       np.array([0, 1]), cl, rc, pv, claims, seg, acc)
     assert cl[0, 6] == 100.0 and cl[0, 0] == 10.0 and cl.sum() == 110.0
     assert rc[0, 14] == 40.0 and rc.sum() == 40.0  # recovery 100 - 60 two years after t = 1.5
@@ -274,3 +274,18 @@ def test_run_with_a_horizon_writes_the_lifetime_tables(tmp_path):
     assert cf["period"].max() == 5  # 3 years plus the 2-year recovery lag
     pol = pd.read_csv(tmp_path / "policy.csv").set_index("figure")
     assert pol.loc["freed_per_ec", "value"] > 0 and pol.loc["freed_per_ec", "se"] > 0
+
+
+def test_ranges_that_run_out_of_room_rerun_to_the_same_numbers(monkeypatch):
+    import riskmodel.collect as collect
+
+    pf = rm.load_portfolio(SAMPLE)
+    sc = rm.scenario_from_dict({"simulation": {"horizon_years": 3.0}})
+    a = rm.simulate(pf, sc, n_sims=2000, seed=6)
+    monkeypatch.setattr(collect, "RECORD_BUDGET", 64)  # less room than one tail simulation needs
+    b = rm.simulate(pf, sc, n_sims=2000, seed=6)
+    assert b._claims.reruns > 0 and b._claims.budget > 64
+    assert np.array_equal(a.total_loss, b.total_loss) and np.array_equal(a.weights, b.weights)
+    for x, y in ((a._claims.acc, b._claims.acc), (a._claims.claim_cf, b._claims.claim_cf),
+                 (a._claims.pv, b._claims.pv)):
+        assert np.array_equal(x, y)

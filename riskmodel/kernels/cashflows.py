@@ -1,6 +1,6 @@
 """Claim records -> cash flows, present values and per-cover sums (serial, in simulation order).
 
-Records come from ``claims.settle_nb``. For each simulation ``i`` of a chunk:
+Records come from ``claims.settle_nb`` (simulation ``i``'s at ``rec_start[i]``, ``rec_n[i]`` of them). For each simulation ``i`` of a chunk:
 
 - the claim is paid at its time ``t``; the recovery ``claim - loss`` arrives at
   ``t + lag``; both go to the period ``floor(time / period)`` (the last period
@@ -41,7 +41,7 @@ def discount_nb(t, curve_t, curve_r):
 
 
 @njit(cache=True)
-def reduce_records_nb(rec_n, rec_cov, rec_t, rec_claim, rec_loss, weight, total_loss, period, lag, curve_t,
+def reduce_records_nb(rec_start, rec_n, rec_cov, rec_t, rec_claim, rec_loss, weight, total_loss, period, lag, curve_t,
                       curve_r, cv_seg, out_claim_cf, out_recovery_cf, out_pv, out_claims, out_seg, acc):
     n_per = out_claim_cf.shape[1]
     for i in range(rec_n.shape[0]):
@@ -49,11 +49,11 @@ def reduce_records_nb(rec_n, rec_cov, rec_t, rec_claim, rec_loss, weight, total_
         big_l = total_loss[i]
         pv_i = 0.0
         claims_i = 0.0
-        for r in range(rec_n[i]):
-            k = rec_cov[i, r]
-            t = rec_t[i, r]
-            c = rec_claim[i, r]
-            x = rec_loss[i, r]
+        for r in range(rec_start[i], rec_start[i] + rec_n[i]):
+            k = rec_cov[r]
+            t = rec_t[r]
+            c = rec_claim[r]
+            x = rec_loss[r]
             rcv = c - x
             p = min(int(t / period), n_per - 1)
             out_claim_cf[i, p] += c

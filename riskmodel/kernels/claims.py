@@ -1,16 +1,18 @@
 """Claims of one simulation: when, how much, and which survive their contract.
 
 Every kernel pushes each claim as a record ``(cover, time, claim, loss,
-component)`` into a per-block scratch (``claim_scratch_nb``); ``settle_nb``
-then cancels the claims of covers that a contract's earlier claim prevented
-from ever running, adds the rest to the component totals in record order,
-and copies them to the chunk's record arrays (``out_rec``):
+component)`` straight into the chunk's flat record arrays, into the region of
+its block (``claim_sink_nb``); ``settle_nb`` then cancels the claims of covers
+that a contract's earlier claim prevented from ever running, compacts the
+rest in place, adds them to the component totals in record order and moves
+the block's cursor past them. ``out_rec`` holds:
 
-- ``rec_n[i]``        number of claims of simulation ``i`` (may exceed the capacity: the
-                      engine then reruns the chunk with room for them);
-- ``rec_cov[i, r]``   cover index; ``rec_t`` claim time in years from valuation;
-- ``rec_claim``       claim paid (gross, reporting currency); ``rec_loss`` = claim x LGD;
-- ``rec_comp``        0 call after default, 1 call without default, 2 credit.
+- ``rec_start[i], rec_n[i]``  where simulation ``i``'s claims sit in the flat arrays, and how many;
+- ``rec_cov``                 cover index; ``rec_t`` claim time in years from valuation;
+- ``rec_claim``               claim paid (gross, reporting currency); ``rec_loss`` = claim x LGD;
+- ``rec_comp``                0 call after default, 1 call without default, 2 credit;
+- ``rec_over[blk]``           1 when block ``blk`` ran out of room: the engine reruns the range with
+                              fewer simulations (or more room), since draws depend only on ``sim``.
 
 A cover's exposure at time ``t`` is its EAD times ``exposure_share_nb``: the
 schedule's knots ``sch_t, sch_v`` (step, or linear where ``cv_linear``).
@@ -78,34 +80,50 @@ def solvent_call_time_nb(m, k, tau, w):
 
 
 @njit(cache=True)
-def claim_scratch_nb(n_cov, n_contracts):
-    """Per-block scratch: records of one simulation and each contract's earliest claim."""
-    n = max(n_cov, 1)
-    return (np.empty(n, dtype=np.int64), np.empty(n), np.empty(n), np.empty(n), np.empty(n, dtype=np.int8),
-            np.full(max(n_contracts, 1), np.inf))
+def claim_sink_nb(out_rec, blk, n_blocks, n_contracts):
+    """Block ``blk``'s view of the record arrays: its region ``[lo, hi)``, a cursor, and each contract's
+    earliest claim (scratch)."""
+    n_flat = out_rec[2].shape[0]
+    bounds = np.empty(3, dtype=np.int64)
+    bounds[0] = blk * n_flat // n_blocks  # cursor
+    bounds[1] = (blk + 1) * n_flat // n_blocks  # end of the region
+    bounds[2] = blk
+    return (out_rec[2], out_rec[3], out_rec[4], out_rec[5], out_rec[6], np.full(max(n_contracts, 1), np.inf),
+            bounds)
 
 
 @njit(cache=True)
 def push_nb(sc, n, k, t, claim, loss, comp):
-    sc[0][n] = k
-    sc[1][n] = t
-    sc[2][n] = claim
-    sc[3][n] = loss
-    sc[4][n] = comp
+    """Record claim number ``n`` of the simulation (if the block has room); return ``n + 1``."""
+    p = sc[6][0] + n
+    if p < sc[6][1]:
+        sc[0][p] = k
+        sc[1][p] = t
+        sc[2][p] = claim
+        sc[3][p] = loss
+        sc[4][p] = comp
     return n + 1
 
 
 @njit(cache=True)
 def settle_nb(m, sc, n, i, out_loss, out_count, out_rec):
-    """Cancel claims of covers a contract's earlier claim stopped, total the rest, copy them to row ``i``."""
-    cov, t, claim, loss, comp, dead = sc
+    """Cancel claims of covers a contract's earlier claim stopped, total the rest, keep them for ``i``."""
+    cov, t, claim, loss, comp, dead, bounds = sc
+    start = bounds[0]
+    rec_start, rec_n, rec_over = out_rec[0], out_rec[1], out_rec[7]
+    rec_start[i] = start
+    if start + n > bounds[1]:  # out of room: the range is rerun, these numbers are dropped
+        rec_over[bounds[2]] = 1
+        rec_n[i] = 0
+        return
+    end = start + n
     if m.n_contracts > 0:
-        for r in range(n):
+        for r in range(start, end):
             c = m.cv_contract[cov[r]]
             if c >= 0 and t[r] < dead[c]:
                 dead[c] = t[r]
-        kept = 0
-        for r in range(n):
+        kept = start
+        for r in range(start, end):
             c = m.cv_contract[cov[r]]
             if c >= 0 and m.cv_start0[cov[r]] > dead[c]:
                 continue  # the cover starts after its contract ended: it never ran
@@ -115,16 +133,16 @@ def settle_nb(m, sc, n, i, out_loss, out_count, out_rec):
             loss[kept] = loss[r]
             comp[kept] = comp[r]
             kept += 1
-        for r in range(n):
+        for r in range(start, kept):
             c = m.cv_contract[cov[r]]
             if c >= 0:
                 dead[c] = np.inf
-        n = kept
+        end = kept
     l_def = 0.0
     l_solv = 0.0
     l_cred = 0.0
     n_calls = 0
-    for r in range(n):
+    for r in range(start, end):
         if comp[r] == COMP_DEFAULT_CALL:
             l_def += loss[r]
             n_calls += 1
@@ -137,12 +155,5 @@ def settle_nb(m, sc, n, i, out_loss, out_count, out_rec):
     out_loss[1] = l_solv
     out_loss[2] = l_cred
     out_count[3] = n_calls
-    rec_n, rec_cov, rec_t, rec_claim, rec_loss, rec_comp = out_rec
-    rec_n[i] = n
-    cap = rec_cov.shape[1]
-    for r in range(min(n, cap)):
-        rec_cov[i, r] = cov[r]
-        rec_t[i, r] = t[r]
-        rec_claim[i, r] = claim[r]
-        rec_loss[i, r] = loss[r]
-        rec_comp[i, r] = comp[r]
+    rec_n[i] = end - start
+    bounds[0] = end

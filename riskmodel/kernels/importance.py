@@ -46,7 +46,7 @@ from numba import njit, prange
 from .distributions import chi2_nb, ndtr_nb, ndtri_nb
 from .one_year import _default_time_nb, fx_multipliers_nb
 from .philox import STREAM_FACTOR, STREAM_IS_CLASS, STREAM_MIXING, STREAM_STRATUM, uniform2_nb, uniform_lane_nb
-from .claims import claim_scratch_nb, settle_nb
+from .claims import claim_sink_nb, settle_nb
 from .sparse import advance_nb, count_and_reset_nb, event_effects_nb, sparse_cover_losses_nb
 
 
@@ -232,7 +232,7 @@ def simulate_chunk_is_nb(m, g, ip, k0, k1, sim0, n_blocks, out_loss, out_count, 
         s_grp = np.empty(g.grp_ptr.shape[0])
         p = np.empty(ip.cls_thr.shape[0])
         fxm = np.ones(max(m.fx_vol.shape[0], 1))
-        sc = claim_scratch_nb(n_cov, m.n_contracts)
+        sc = claim_sink_nb(out_rec, blk, n_blocks, m.n_contracts)
         for i in range(lo, hi):
             out_weight[i] = simulate_one_is_nb(m, g, ip, k0, k1, sim0 + i, z, tau, dlist, called, clist, s_grp, p, fxm,
                                                sc, i, out_loss, out_count, out_rec)

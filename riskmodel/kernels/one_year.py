@@ -25,7 +25,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from .claims import (COMP_CREDIT, COMP_DEFAULT_CALL, COMP_SOLVENT_CALL, claim_scratch_nb, exposure_share_nb,
+from .claims import (COMP_CREDIT, COMP_DEFAULT_CALL, COMP_SOLVENT_CALL, claim_sink_nb, exposure_share_nb,
                      push_nb, settle_nb, solvent_call_time_nb)
 from .distributions import beta_nb, chi2_nb, ndtr_nb, ndtri_nb, t_cdf_nb
 from .philox import (
@@ -231,6 +231,6 @@ def simulate_chunk_nb(m, k0, k1, sim0, n_blocks, out_loss, out_count, out_rec):
         z = np.empty(max(m.n_factors, 1))
         tau = np.empty(m.thr.shape[0])
         fxm = np.ones(max(m.fx_vol.shape[0], 1))
-        sc = claim_scratch_nb(m.cv_exp.shape[0], m.n_contracts)
+        sc = claim_sink_nb(out_rec, blk, n_blocks, m.n_contracts)
         for i in range(lo, hi):
             simulate_one_nb(m, k0, k1, sim0 + i, z, tau, fxm, sc, i, out_loss, out_count, out_rec)

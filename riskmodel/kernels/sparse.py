@@ -33,7 +33,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from .claims import (COMP_CREDIT, COMP_DEFAULT_CALL, COMP_SOLVENT_CALL, claim_scratch_nb, exposure_share_nb,
+from .claims import (COMP_CREDIT, COMP_DEFAULT_CALL, COMP_SOLVENT_CALL, claim_sink_nb, exposure_share_nb,
                      push_nb, settle_nb, solvent_call_time_nb)
 from .distributions import ndtr_nb, ndtri_nb
 from .one_year import (LATENT_EVENT, LATENT_EXPORTER, LATENT_IMPORTER, _default_time_nb, _lgd_nb,
@@ -253,7 +253,7 @@ def simulate_chunk_sparse_nb(m, g, k0, k1, sim0, n_blocks, out_loss, out_count, 
         called = np.zeros(max(n_cov, 1), dtype=np.uint8)
         clist = np.empty(max(n_cov, 1), dtype=np.int64)
         fxm = np.ones(max(m.fx_vol.shape[0], 1))
-        sc = claim_scratch_nb(n_cov, m.n_contracts)
+        sc = claim_sink_nb(out_rec, blk, n_blocks, m.n_contracts)
         for i in range(lo, hi):
             simulate_one_sparse_nb(m, g, k0, k1, sim0 + i, z, tau, dlist, called, clist, fxm, sc, i, out_loss,
                                    out_count, out_rec)
