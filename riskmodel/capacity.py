@@ -136,7 +136,7 @@ def capacity(portfolio: Portfolio, scenario: Scenario | None = None, *, budget: 
     else:
         j = int(np.argmax(np.asarray(vals) >= budget))  # first grid point at or over the budget
         lo_s, hi_s = float(grid_s[j - 1]), float(grid_s[j])
-        for _ in range(60):
+        while hi_s - lo_s > 1e-13 * hi_s:  # to rounding of the scale, far below its standard error
             mid = 0.5 * (lo_s + hi_s)
             if m_at(mid).value >= budget:
                 hi_s = mid

@@ -45,19 +45,25 @@ def _floats(text: str | None, what: str) -> list[float] | None:
         raise click.BadParameter(f"expected comma-separated numbers for {what}, got {text!r}") from None
 
 
-def run_main(portfolio=None, scenario=None, sims=None, seed=None, levels=None, thresholds=None, out=None,
-             json_out=False, threads=None, chunk_size=None, master_scale=None, countries=None, quiet=False,
-             method=None, horizon=None) -> int:
-    from .engine import kernels_cached, resolve_method, simulate
+def _inputs(portfolio, scenario, master_scale, countries, horizon):
+    """The portfolio (default: the bundled sample) and the scenario, with the horizon override."""
     from .portfolio import load_portfolio
     from .reference import load_reference
     from .scenario import load_scenario
 
-    ref = load_reference(master_scale, countries)
-    pf = load_portfolio(portfolio or bundled_sample(), ref)
+    pf = load_portfolio(portfolio or bundled_sample(), load_reference(master_scale, countries))
     sc = load_scenario(scenario)
     if horizon is not None:
         sc = sc.with_overrides(horizon_years=horizon)
+    return pf, sc
+
+
+def run_main(portfolio=None, scenario=None, sims=None, seed=None, levels=None, thresholds=None, out=None,
+             json_out=False, threads=None, chunk_size=None, master_scale=None, countries=None, quiet=False,
+             method=None, horizon=None) -> int:
+    from .engine import kernels_cached, resolve_method, simulate
+
+    pf, sc = _inputs(portfolio, scenario, master_scale, countries, horizon)
     resolved = sc.with_overrides(n_sims=sims, seed=seed, levels=levels, method=method)  # validate before any work
     thresholds = thresholds or []
     bad = [t for t in thresholds if not t >= 0]
@@ -90,15 +96,9 @@ def capacity_main(budget, portfolio=None, scenario=None, add=None, segment=None,
                   limit=None, sims=None, seed=None, method=None, horizon=None, json_out=False, out=None,
                   threads=None, master_scale=None, countries=None, quiet=False) -> int:
     from .capacity import capacity
-    from .portfolio import extend_portfolio, load_portfolio
-    from .reference import load_reference
-    from .scenario import load_scenario
+    from .portfolio import extend_portfolio
 
-    ref = load_reference(master_scale, countries)
-    pf = load_portfolio(portfolio or bundled_sample(), ref)
-    sc = load_scenario(scenario)
-    if horizon is not None:
-        sc = sc.with_overrides(horizon_years=horizon)
+    pf, sc = _inputs(portfolio, scenario, master_scale, countries, horizon)
     seg = _segment(segment)
     if (add is None) == (seg is None):
         raise click.UsageError("give --add DIR (new covers) or --segment COLUMN=VALUE (more of a segment), one of them")

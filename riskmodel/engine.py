@@ -90,7 +90,7 @@ def run_chunks(model: CompiledModel, seed: int, n_sims: int, chunk_size: int | N
         else:
             simulate_chunk_nb(model.arrays, k0, k1, first_sim + s, n_blocks, loss[s:e], count[s:e], rec)
 
-    _in_chunks(n_sims, chunk_size, progress, _with_claims(kernel, collector, loss, np.ones(n_sims)))
+    _in_chunks(n_sims, chunk_size, progress, _with_claims(kernel, collector, loss, lambda i, j: np.ones(j - i)))
     return loss, count
 
 
@@ -98,9 +98,9 @@ def _dropping(model: CompiledModel) -> ClaimsCollector:
     return ClaimsCollector(0, len(model.covers), model.arrays.horizon, Scenario(), reduce=False)
 
 
-def _with_claims(kernel, collector: ClaimsCollector, loss: np.ndarray, weight):
+def _with_claims(kernel, collector: ClaimsCollector, loss: np.ndarray, weight_of):
     """A chunk runner that gives the kernel room for the claims, reruns a range that overflowed, and
-    hands the records to the collector."""
+    hands the records to the collector with the weights ``weight_of(i, j)`` of simulations ``i .. j - 1``."""
     def run(s, e, n_blocks):
         i = s
         while i < e:
@@ -109,7 +109,7 @@ def _with_claims(kernel, collector: ClaimsCollector, loss: np.ndarray, weight):
             kernel(i, j, n_blocks, rec)
             if not collector.fits(rec):
                 continue
-            collector.reduce(i, j, rec, weight[i:j], loss[i:j].sum(axis=1))
+            collector.reduce(i, j, rec, weight_of(i, j), loss[i:j].sum(axis=1))
             i = j
     return run
 
@@ -156,11 +156,9 @@ def run_chunks_is(model: CompiledModel, params: ISParams, seed: int, n_sims: int
         simulate_chunk_is_nb(model.arrays, sparse, params, k0, k1, first_sim + s, n_blocks, loss[s:e], count[s:e],
                              weight[s:e], rec)
 
-    class _Corrected:  # the collector sees corrected weights, read after the kernel has filled them
-        def __getitem__(self, sl):
-            return weight[sl] * factor[sl]
-
-    _in_chunks(n_sims, chunk_size, progress, _with_claims(kernel, collector, loss, _Corrected()))
+    # the collector sees the corrected weights of a range once the kernel has filled it
+    _in_chunks(n_sims, chunk_size, progress,
+               _with_claims(kernel, collector, loss, lambda i, j: weight[i:j] * factor[i:j]))
     return loss, count, weight, cells
 
 

@@ -111,10 +111,8 @@ def cover_figures(r: "SimulationResult") -> pd.DataFrame:
     sched = m.schedules
     ead = m.arrays.cv_ead
     lt = sc.lifetime
-    df_fn = lambda t: discount(t, sc)  # noqa: E731
-    k_all = range(len(m.covers))
-    years = np.array([sched.integral(k, 0.0, H) for k in k_all])
-    years_pv = np.array([sched.integral(k, 0.0, H, df_fn, extra_breaks=[t for t, _ in lt.discount_rates]) for k in k_all])
+    years = sched.integrals(0.0, H)
+    years_pv = sched.integrals(0.0, H, lambda t: discount(t, sc), splits=[t for t, _ in lt.discount_rates])
 
     def mean_se(s1, s2):
         mu = s1 / n
@@ -210,7 +208,7 @@ def collateral_table(r: "SimulationResult", by: str | list[str] | None = None) -
     rows = []
     for y in range(n_years):
         lo, hi = float(y), min(float(y + 1), H)
-        share = np.array([m.schedules.integral(k, lo, hi) for k in range(len(cov))]) / (hi - lo)
+        share = m.schedules.integrals(lo, hi) / (hi - lo)
         freed = amount * per * share * guarantee
         d = cov[keys].copy() if keys else pd.DataFrame(index=cov.index)
         d["year"] = y + 1

@@ -44,26 +44,44 @@ class Schedules:
             out = kv[np.clip(np.searchsorted(kt, t, side="right") - 1, 0, len(kt) - 1)]
         return np.where((t >= self.start[k]) & (t < self.end[k]), out, 0.0)
 
-    def breaks(self, k: int) -> np.ndarray:
-        return np.concatenate([[self.start[k], self.end[k]], self.t[self.ptr[k]:self.ptr[k + 1]]])
+    def integrals(self, lo: float, hi: float, weight=None, splits=()) -> np.ndarray:
+        """``int_lo^hi share_k(t) weight(t) dt`` for every cover ``k`` at once.
 
-    def integral(self, k: int, lo: float, hi: float, weight=None, extra_breaks=()) -> float:
-        """``int_lo^hi share_k(t) weight(t) dt``: Gauss-Legendre between the schedule's breaks (exact for
-        a step or linear share times a polynomial of degree <= 14; to rounding for a smooth ``weight``)."""
-        if hi <= lo:
-            return 0.0
-        b = np.concatenate([self.breaks(k), np.asarray(extra_breaks, dtype=float), [lo, hi]])
-        b = np.unique(np.clip(b, lo, hi))
-        total = 0.0
-        for x0, x1 in zip(b[:-1], b[1:]):
-            if x1 <= x0:
-                continue
-            x = 0.5 * (x1 - x0) * _GL_X + 0.5 * (x1 + x0)
-            y = self.share(k, x)
-            if weight is not None:
-                y = y * weight(x)
-            total += 0.5 * (x1 - x0) * float(np.dot(_GL_W, y))
-        return total
+        Each cover's window is cut at its knots and at ``splits`` (e.g. where ``weight`` has kinks);
+        on each piece the share is constant or linear, and 8-point Gauss-Legendre is exact for it times
+        a polynomial of degree <= 14, and exact to rounding for a smooth ``weight``.
+        """
+        n = len(self.start)
+        if hi <= lo or n == 0:
+            return np.zeros(n)
+        owner = np.repeat(np.arange(n), np.diff(self.ptr))
+        extra = np.asarray(splits, dtype=float)
+        cover = np.concatenate([owner, np.arange(n), np.arange(n), np.repeat(np.arange(n), extra.size)])
+        x = np.concatenate([self.t, self.start, self.end, np.tile(extra, n)])
+        a, b = np.maximum(self.start, lo), np.minimum(self.end, hi)
+        x = np.clip(x, a[cover], b[cover])
+        order = np.lexsort((x, cover))
+        cover, x = cover[order], x[order]
+        piece = (cover[1:] == cover[:-1]) & (x[1:] > x[:-1])
+        k, x0, x1 = cover[:-1][piece], x[:-1][piece], x[1:][piece]
+        half, mid = 0.5 * (x1 - x0), 0.5 * (x1 + x0)
+        nodes = mid[:, None] + half[:, None] * _GL_X[None, :]
+        # the knot each piece starts from (pieces never straddle a knot)
+        first, last = self.ptr[k], self.ptr[k + 1] - 1
+        at = first.copy()
+        for _ in range(int(np.diff(self.ptr).max()) - 1 if n else 0):  # knots per cover are few
+            step = (at < last) & (self.t[np.minimum(at + 1, len(self.t) - 1)] <= mid)
+            at += step
+        v0 = self.v[at]
+        y = np.repeat(v0[:, None], _GL_X.size, axis=1)
+        lin = self.linear[k] & (at < last) & (self.t[at] <= mid)
+        if lin.any():
+            nxt = np.minimum(at + 1, len(self.t) - 1)
+            slope = (self.v[nxt] - self.v[at]) / np.where(lin, self.t[nxt] - self.t[at], 1.0)
+            y = np.where(lin[:, None], v0[:, None] + slope[:, None] * (nodes - self.t[at][:, None]), y)
+        if weight is not None:
+            y = y * weight(nodes)
+        return np.bincount(k, weights=half * (y @ _GL_W), minlength=n)
 
 
 def years_from(valuation: pd.Timestamp, dates: pd.Series) -> np.ndarray:

@@ -191,6 +191,17 @@ def cover_losses_nb(m, k0, k1, sim, tau, fxm, sc):
 
 
 @njit(cache=True)
+def tally_nb(m, j, ne, ni, nc):
+    """Add latent ``j``'s default to the counts of exporters, importers and country events."""
+    t = m.latent_type[j]
+    if t == LATENT_EXPORTER:
+        return ne + 1, ni, nc
+    if t == LATENT_IMPORTER:
+        return ne, ni + 1, nc
+    return ne, ni, nc + 1
+
+
+@njit(cache=True)
 def simulate_one_nb(m, k0, k1, sim, z, tau, fxm, sc, i, out_loss, out_count, out_rec):
     scale = draw_factors_nb(m, k0, k1, sim, z)
     fx_multipliers_nb(m, z, fxm)
@@ -200,13 +211,7 @@ def simulate_one_nb(m, k0, k1, sim, z, tau, fxm, sc, i, out_loss, out_count, out
     nc = 0
     for j in range(tau.shape[0]):
         if tau[j] < np.inf:
-            t = m.latent_type[j]
-            if t == LATENT_EXPORTER:
-                ne += 1
-            elif t == LATENT_IMPORTER:
-                ni += 1
-            else:
-                nc += 1
+            ne, ni, nc = tally_nb(m, j, ne, ni, nc)
     out_count[i, 0] = ne
     out_count[i, 1] = ni
     out_count[i, 2] = nc

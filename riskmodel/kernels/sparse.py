@@ -36,8 +36,8 @@ from numba import njit, prange
 from .claims import (COMP_CREDIT, COMP_DEFAULT_CALL, COMP_SOLVENT_CALL, claim_sink_nb, exposure_share_nb,
                      push_nb, settle_nb, solvent_call_time_nb)
 from .distributions import ndtr_nb, ndtri_nb
-from .one_year import (LATENT_EVENT, LATENT_EXPORTER, LATENT_IMPORTER, _default_time_nb, _lgd_nb,
-                       draw_factors_nb, ead_nb, fx_multipliers_nb, solvent_hazard_nb)
+from .one_year import (LATENT_EVENT, _default_time_nb, _lgd_nb,
+                       draw_factors_nb, ead_nb, fx_multipliers_nb, solvent_hazard_nb, tally_nb)
 from .philox import (STREAM_CALL, STREAM_CALL_GROUP, STREAM_EVENT_GROUP, STREAM_GROUP, STREAM_GROUP_SHOCK,
                      uniform2_nb, uniform_lane_nb)
 
@@ -212,13 +212,7 @@ def count_and_reset_nb(m, tau, dlist, nd, out_count):
     nc = 0
     for ii in range(nd):
         j = dlist[ii]
-        t = m.latent_type[j]
-        if t == LATENT_EXPORTER:
-            ne += 1
-        elif t == LATENT_IMPORTER:
-            ni += 1
-        else:
-            nc += 1
+        ne, ni, nc = tally_nb(m, j, ne, ni, nc)
         tau[j] = np.inf
     out_count[0] = ne
     out_count[1] = ni
