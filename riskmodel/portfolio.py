@@ -584,14 +584,14 @@ def extend_portfolio(base: Portfolio, path: str | Path) -> tuple[Portfolio, list
         _, pr = _parse_table(df.copy(), ALL_TABLES[table], src, offset, warnings)
         problems += [x for x in pr if "has no rows" not in x.rule]
     raise_if(problems, "new covers")
-    # then combined with the base: references, uniqueness and contracts across both
+    # then combined with the base: references, uniqueness and contracts across both. The new rows come
+    # first, so a problem's row and line are those of the new file (the base alone is valid).
     raws = {}
     for table in ALL_TABLES:
         old = getattr(base, table)
         if table in new:
-            df, src, _ = new[table]
-            raws[table] = (pd.concat([old.astype(object), df.astype(object)], ignore_index=True),
-                           f"{src} (with the portfolio's {table})", None)
+            df, src, offset = new[table]
+            raws[table] = (pd.concat([df.astype(object), old.astype(object)], ignore_index=True), src, offset)
         elif table in TABLES or len(old):
             raws[table] = (old, base.sources.get(table, table), None)
     out = _build(raws, base.reference, {**base.file_hashes, **{f"new_{k}": v for k, v in hashes.items()}})

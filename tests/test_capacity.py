@@ -70,3 +70,23 @@ def test_capacity_cli_adds_new_covers(tmp_path):
     c.to_csv(new / "covers.csv", index=False)
     r = CliRunner().invoke(cli, ["capacity", "--budget", "2e11", "--add", str(new), "--sims", "300", "--quiet"])
     assert r.exit_code == 2 and "NOBODY" in r.output and "must be an exporter_id present in exporters" in r.output
+
+
+def test_new_covers_problems_name_the_new_file_row_and_line(pf, tmp_path):
+    import pandas as pd
+
+    from riskmodel.portfolio import extend_portfolio
+
+    new = tmp_path / "new"
+    new.mkdir()
+    c = pd.read_csv(SAMPLE / "covers.csv").head(3).assign(cover_id=["N1", "N2", "N3"], contract_id="KNEW")
+    c.loc[1, "exporter_id"] = "NOBODY"
+    c.loc[2, "cover_id"] = pf.covers["cover_id"].iloc[0]  # clashes with the book
+    c.to_csv(new / "covers.csv", index=False)
+    with pytest.raises(rm.InputError) as exc:
+        extend_portfolio(pf, new)
+    probs = exc.value.problems
+    fk = [p for p in probs if p.column == "exporter_id" and "present in exporters" in p.rule]
+    assert [(p.source, p.row, p.line, p.value) for p in fk] == [(str(new / "covers.csv"), 2, 3, "NOBODY")]
+    dup = [p for p in probs if p.column == "cover_id" and "unique" in p.rule]
+    assert any(p.row == 3 and p.line == 4 for p in dup)

@@ -289,3 +289,20 @@ def test_ranges_that_run_out_of_room_rerun_to_the_same_numbers(monkeypatch):
     for x, y in ((a._claims.acc, b._claims.acc), (a._claims.claim_cf, b._claims.claim_cf),
                  (a._claims.pv, b._claims.pv)):
         assert np.array_equal(x, y)
+
+
+def test_provenance_records_the_schedules_file(tmp_path):
+    from conftest import copy_sample
+
+    def mark(cov):
+        cov.loc[0, "schedule"] = "milestones"
+
+    d = copy_sample(tmp_path / "pf", mark)
+    c0 = pd.read_csv(SAMPLE / "covers.csv").loc[0, "cover_id"]
+    pd.DataFrame({"cover_id": [c0], "date": ["2027-06-30"], "outstanding_share": [0.5]}).to_csv(
+        d / "schedules.csv", index=False)
+    res = rm.simulate(rm.load_portfolio(d), n_sims=500, method="plain")
+    files = res.provenance["portfolio_files"]
+    assert files["schedules"]["path"] == str(d / "schedules.csv") and len(files["schedules"]["sha256"]) == 64
+    assert set(rm.simulate(rm.load_portfolio(SAMPLE), n_sims=500, method="plain").provenance["portfolio_files"]) \
+        == {"exporters", "importers", "covers"}
