@@ -38,6 +38,7 @@ CAPACITY_COLUMNS = {
     "capacity": "scale x new_exposure: exposure that fits",
     "capacity_se": "its standard error",
     "measure_base": "the measure without the new covers",
+    "measure_base_se": "its standard error",
     "measure_at_capacity": "the measure at the capacity",
     "measure_at_capacity_se": "its standard error",
 }
@@ -52,7 +53,8 @@ class Capacity:
         r = self.table.iloc[0]
         return (f"capacity ({r.measure} at {r.level:g}, budget {r.budget:,.0f}): {r.scale:.4g} x the new covers "
                 f"= {r.capacity:,.0f} of insured exposure (se {r.capacity_se:,.0f}; {r.scale_ci_low:.4g} to "
-                f"{r.scale_ci_high:.4g} x)\nmeasure without them {r.measure_base:,.0f}; at capacity "
+                f"{r.scale_ci_high:.4g} x)\nmeasure without them {r.measure_base:,.0f} (se {r.measure_base_se:,.0f}); "
+                f"at capacity "
                 f"{r.measure_at_capacity:,.0f} (se {r.measure_at_capacity_se:,.0f})")
 
 
@@ -86,11 +88,23 @@ def capacity(portfolio: Portfolio, scenario: Scenario | None = None, *, budget: 
         raise ValueError(f"measure must be 'ec' or 'exhaustion', got {measure!r}")
     if (new_cover_ids is None) == (segment is None):
         raise ValueError("give new_cover_ids or segment (one of them)")
+    problems = []
     if not budget > 0:
-        raise InputError([Problem("--budget", "options", "the capital budget must be > 0", value=budget)], "options")
+        problems.append(Problem("--budget", "options", "the capital budget must be > 0", value=budget))
     if measure == "exhaustion" and not (limit is not None and 0 < limit < 1):
-        raise InputError([Problem("--limit", "options", "measure exhaustion needs a probability limit in (0, 1), "
-                                  "e.g. 0.001", value=limit)], "options")
+        problems.append(Problem("--limit", "options", "measure exhaustion needs a probability limit in (0, 1), "
+                                "e.g. 0.001", value=limit))
+    if measure == "exhaustion" and level is not None:
+        problems.append(Problem("--level", "options", "measure exhaustion sets its level as 1 - limit; drop --level",
+                                value=level))
+    if measure == "ec" and limit is not None:
+        problems.append(Problem("--limit", "options", "--limit applies to --measure exhaustion only; drop it or "
+                                "add --measure exhaustion", value=limit))
+    if level is not None and not 0 < level < 1:
+        problems.append(Problem("--level", "options", "a confidence level must lie in (0, 1), e.g. 0.999",
+                                value=level))
+    if problems:
+        raise InputError(problems, "options")
     level = (1.0 - limit) if measure == "exhaustion" else (level or scenario.lifetime.capital_level)
     levels = sorted(set(scenario.simulation.levels) | {level})
     sc = scenario.with_overrides(levels=levels)
@@ -152,6 +166,7 @@ def capacity(portfolio: Portfolio, scenario: Scenario | None = None, *, budget: 
         "measure": measure, "level": level, "budget": float(budget), "new_exposure": new_ead,
         "scale": s_star, "scale_se": se, "scale_ci_low": max(0.0, s_star - z * se), "scale_ci_high": s_star + z * se,
         "capacity": s_star * new_ead, "capacity_se": se * new_ead, "measure_base": base.value,
+        "measure_base_se": base.se,
         "measure_at_capacity": at.value, "measure_at_capacity_se": at.se,
     }])
     return Capacity(table, curve)

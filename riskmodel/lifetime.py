@@ -165,6 +165,7 @@ def pricing_table(r: "SimulationResult", by: str | list[str] | None = None) -> p
         g["break_even_rate_se"] = np.where(ey > 0, g["el_pv_se"] / ey, 0.0)
         charge = coc * g["capital_years_pv"]
         g["capital_charge_pv"] = charge
+        g["capital_charge_pv_se"] = coc * g["capital_years_pv_se"]
         g["risk_adjusted_rate"] = np.where(ey > 0, (g["el_pv"] + charge) / ey, 0.0)
         g["risk_adjusted_rate_se"] = np.where(ey > 0, np.hypot(g["el_pv_se"], coc * g["capital_years_pv_se"]) / ey,
                                               0.0)

@@ -211,11 +211,12 @@ PRICING_COLUMNS = {
     "capital": "economic capital at lifetime.capital_level allocated by covariance with the total loss",
     "capital_se": "its standard error (the share's; the portfolio EC's own error scales every row alike)",
     "capital_charge_pv": "cost_of_capital x capital held in step with the discounted outstanding",
+    "capital_charge_pv_se": "its standard error",
     "risk_adjusted_rate": "(el_pv + capital_charge_pv) / exposure_years_pv",
     "risk_adjusted_rate_se": "its standard error",
     "loss_ratio": "el_pv / premium_pv; null where the row earns no premium",
     "loss_ratio_se": "its standard error",
-    "adequate": "premium_rate >= risk_adjusted_rate",
+    "adequate": "premium_rate >= risk_adjusted_rate, on the point estimates (weigh risk_adjusted_rate_se)",
 }
 
 #: collateral.parquet: scheduled figures by year (and segment), no Monte Carlo error

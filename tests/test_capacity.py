@@ -90,3 +90,15 @@ def test_new_covers_problems_name_the_new_file_row_and_line(pf, tmp_path):
     assert [(p.source, p.row, p.line, p.value) for p in fk] == [(str(new / "covers.csv"), 2, 3, "NOBODY")]
     dup = [p for p in probs if p.column == "cover_id" and "unique" in p.rule]
     assert any(p.row == 3 and p.line == 4 for p in dup)
+
+
+def test_options_that_do_not_apply_are_refused(pf):
+    with pytest.raises(rm.InputError) as exc:
+        capacity(pf, budget=1e11, segment={"product": "warranty"}, measure="ec", limit=0.01, level=1.5, n_sims=200)
+    rules = sorted(p.rule for p in exc.value.problems)
+    assert len(rules) == 2
+    assert rules[0].startswith("--limit applies to --measure exhaustion only")
+    assert rules[1].startswith("a confidence level must lie in (0, 1)")
+    with pytest.raises(rm.InputError, match="sets its level as 1 - limit"):
+        capacity(pf, budget=1e11, segment={"product": "warranty"}, measure="exhaustion", limit=0.01, level=0.99,
+                 n_sims=200)
