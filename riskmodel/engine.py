@@ -63,8 +63,10 @@ SAMPLINGS = ("sparse", "dense")
 
 def run_chunks(model: CompiledModel, seed: int, n_sims: int, chunk_size: int | None = None,
                progress=None, sampling: str = "sparse", first_sim: int = 0,
-               collector: ClaimsCollector | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Losses by component (n x 3) and event counts (n x 4) for simulations first_sim .. first_sim + n - 1.
+               collector: ClaimsCollector | None = None, sims: np.ndarray | None = None
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """Losses by component (n x 3) and event counts (n x 4) for simulations first_sim .. first_sim + n - 1
+    (or for the simulations ``sims``, any subset of indices: the tail replayed for contributions).
 
     Any split of a run into ranges of simulations, computed anywhere, merges
     into the same numbers as the whole run.
@@ -79,19 +81,26 @@ def run_chunks(model: CompiledModel, seed: int, n_sims: int, chunk_size: int | N
         raise ValueError(f"sampling must be one of {SAMPLINGS}, got {sampling!r}")
     sparse = sparse_index(model) if sampling == "sparse" else None
     k0, k1 = seed_to_key(seed)
+    index = _index(first_sim, n_sims, sims)
+    n_sims = index.shape[0]
     loss = np.zeros((n_sims, N_COMPONENTS))
     count = np.zeros((n_sims, N_COUNTS), dtype=np.int32)
     collector = collector or _dropping(model)
 
     def kernel(s, e, n_blocks, rec):
         if sparse is not None:
-            simulate_chunk_sparse_nb(model.arrays, sparse, k0, k1, first_sim + s, n_blocks, loss[s:e], count[s:e],
-                                     rec)
+            simulate_chunk_sparse_nb(model.arrays, sparse, k0, k1, index[s:e], n_blocks, loss[s:e], count[s:e], rec)
         else:
-            simulate_chunk_nb(model.arrays, k0, k1, first_sim + s, n_blocks, loss[s:e], count[s:e], rec)
+            simulate_chunk_nb(model.arrays, k0, k1, index[s:e], n_blocks, loss[s:e], count[s:e], rec)
 
     _in_chunks(n_sims, chunk_size, progress, _with_claims(kernel, collector, loss, lambda i, j: np.ones(j - i)))
     return loss, count
+
+
+def _index(first_sim: int, n_sims: int, sims: np.ndarray | None) -> np.ndarray:
+    if sims is None:
+        return np.arange(first_sim, first_sim + n_sims, dtype=np.int64)
+    return np.ascontiguousarray(sims, dtype=np.int64)
 
 
 def _dropping(model: CompiledModel) -> ClaimsCollector:
@@ -135,8 +144,8 @@ def sparse_index(model: CompiledModel):
 
 
 def run_chunks_is(model: CompiledModel, params: ISParams, seed: int, n_sims: int, chunk_size: int | None = None,
-                  progress=None, first_sim: int = 0, collector: ClaimsCollector | None = None
-                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+                  progress=None, first_sim: int = 0, collector: ClaimsCollector | None = None,
+                  sims: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Importance-sampled losses, counts, likelihood-ratio weights and design cells.
 
     The weights are the kernel's own (a pure function of seed and simulation);
@@ -145,15 +154,17 @@ def run_chunks_is(model: CompiledModel, params: ISParams, seed: int, n_sims: int
     """
     k0, k1 = seed_to_key(seed)
     sparse = sparse_index(model)
+    index = _index(first_sim, n_sims, sims)
+    n_sims = index.shape[0]
     loss = np.zeros((n_sims, N_COMPONENTS))
     count = np.zeros((n_sims, N_COUNTS), dtype=np.int32)
     weight = np.zeros(n_sims)
-    cells = np.arange(first_sim, first_sim + n_sims, dtype=np.int64) % params.n_cells
+    cells = index % params.n_cells
     factor = cell_corrected(np.ones(n_sims), cells, params.n_cells)
     collector = collector or _dropping(model)
 
     def kernel(s, e, n_blocks, rec):
-        simulate_chunk_is_nb(model.arrays, sparse, params, k0, k1, first_sim + s, n_blocks, loss[s:e], count[s:e],
+        simulate_chunk_is_nb(model.arrays, sparse, params, k0, k1, index[s:e], n_blocks, loss[s:e], count[s:e],
                              weight[s:e], rec)
 
     # the collector sees the corrected weights of a range once the kernel has filled it
@@ -229,9 +240,17 @@ def simulate(portfolio: Portfolio, scenario: Scenario | None = None, *, n_sims: 
         with threads(n_threads), _progress(progress, sim.n_sims) as tick:
             loss, count = run_chunks(model, sim.seed, sim.n_sims, chunk_size, tick, sampling, collector=collector)
     elapsed = time.perf_counter() - t0
+
+    def replay(sims: np.ndarray, col: ClaimsCollector) -> np.ndarray:
+        """Losses by component of the simulations ``sims`` run again, their claims into ``col``."""
+        with threads(n_threads):
+            if how == "importance":
+                return run_chunks_is(model, params, sim.seed, 0, chunk_size, collector=col, sims=sims)[0]
+            return run_chunks(model, sim.seed, 0, chunk_size, sampling=sampling, collector=col, sims=sims)[0]
+
     return SimulationResult(loss=loss, count=count, weight=weight, strata=strata, scenario=scenario,
                             portfolio=portfolio, model=model, elapsed=elapsed, run_info=run_info,
-                            claims=collector)
+                            claims=collector, replay=replay)
 
 
 @contextlib.contextmanager

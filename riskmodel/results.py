@@ -25,8 +25,9 @@ class SimulationResult:
     """Per-simulation losses and the metrics estimated from them."""
 
     def __init__(self, loss, count, weight, scenario, portfolio, model, elapsed: float, run_info: dict,
-                 strata=None, claims=None):
+                 strata=None, claims=None, replay=None):
         self._loss = loss
+        self._replay = replay
         self._claims = claims
         self._count = count
         self._weight = weight
@@ -166,6 +167,33 @@ class SimulationResult:
         if "policy" not in self._metric_cache:
             self._metric_cache["policy"] = lifetime.policy_table(self)
         return self._metric_cache["policy"].copy()
+
+    # ---------------------------------------------------------------- who consumes the capital
+
+    def contributions(self, by: str | None = "cover", measure: str = "es", level: float | None = None,
+                      band: float | None = None) -> pd.DataFrame:
+        """Euler contributions of ``measure`` (``"es"``, ``"var"``, ``"ec"`` or ``"el"``) at ``level``
+        (default ``[lifetime] capital_level``) by segment (``by``: ``"cover"``, ``"exporter"``,
+        ``"country"``, ``"region"``, ``"product"``, ``"sector"``, any column of covers). Rows sum to the
+        portfolio figure; each carries its standard error. ``band`` is the VaR band's half-width in
+        probability (default ``(1 - level) / 2``); see ``riskmodel.contributions``."""
+        from .contributions import contributions_table
+
+        key = ("contributions", by, measure, level, band)
+        if key not in self._metric_cache:
+            self._metric_cache[key] = contributions_table(self, by, measure, level, band)
+        return self._metric_cache[key].copy()
+
+    def _tail(self, threshold: float):
+        """The claims of every simulation losing at least ``threshold``, replayed once and kept."""
+        from .tail import replay_tail
+
+        cached = getattr(self, "_tail_cache", None)
+        if cached is None or cached.threshold > threshold:
+            if self._replay is None:
+                raise ValueError("this result cannot replay its simulations (it was not made by simulate())")
+            self._tail_cache = replay_tail(self, threshold)
+        return self._tail_cache
 
     @property
     def warnings(self) -> list[str]:

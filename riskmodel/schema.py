@@ -241,6 +241,25 @@ POLICY_SCHEMA = {
     "unit": "string",
 }
 
+#: contributions.parquet: Euler contributions of a measure by segment; rows sum to the portfolio figure
+CONTRIBUTIONS_SCHEMA = {
+    "scenario": "string",
+    "by": "string",  # the column segmenting the book (cover_id, exporter_id, country, region, product, ...)
+    "segment": "string",  # its value
+    "measure": "string",  # es, var, ec (= var - el) or el
+    "level": "Float64",  # confidence level; null for el
+    "value": "float64",  # the segment's contribution (reporting currency)
+    "se": "float64",
+    "ci_low": "float64",
+    "ci_high": "float64",
+    "share": "float64",  # value / portfolio figure
+    # simulations of the tail event (es: L >= VaR; var, ec: the band) in which the segment lost something:
+    # below about 10 the standard error is unreliable (zero when none); all simulations for el
+    "tail_sims": "int64",
+    "n_covers": "int64",
+    "exposure": "float64",  # insured exposure of the segment's live covers (reporting currency)
+}
+
 #: per-simulation outputs written to losses.parquet
 LOSSES_SCHEMA = {
     "sim": "int64",

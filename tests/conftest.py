@@ -20,17 +20,20 @@ REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "riskmodel" / "data" / "sample"
 
 
-def one_factor_frames(pd_, beta, units, via: str = "exporter"):
+def one_factor_frames(pd_, beta, units, via: str = "exporter", sector=None):
     """Frames whose only losses come from one obligor type's defaults.
 
     via='exporter': one performance guarantee per exporter (losses from exporter
     defaults and the calls they trigger); via='importer': one credit cover per
     importer. Each obligor's latent is beta * Z_global + sqrt(1 - beta^2) e.
+    ``sector`` (via='exporter'): one label per exporter, to segment the book.
     """
     n = len(pd_)
     ids = [f"O{i:04d}" for i in range(n)]
     if via == "exporter":
         exporters = pd.DataFrame({"exporter_id": ids, "pd": pd_, "beta_global": beta})
+        if sector is not None:
+            exporters["sector"] = list(sector)
         importers = pd.DataFrame({"importer_id": ["I0"], "country": ["POL"], "kind": ["private"], "pd": [0.0]})
         exp_col, imp_col, product = ids, ["I0"] * n, "performance"
     else:
@@ -46,8 +49,8 @@ def one_factor_frames(pd_, beta, units, via: str = "exporter"):
     return exporters, importers, covers
 
 
-def one_factor_portfolio(pd_, beta, units, via="exporter"):
-    return rm.Portfolio.from_frames(*one_factor_frames(pd_, beta, units, via))
+def one_factor_portfolio(pd_, beta, units, via="exporter", sector=None):
+    return rm.Portfolio.from_frames(*one_factor_frames(pd_, beta, units, via, sector))
 
 
 def one_factor_scenario(lgd_mean=1.0, lgd_sd=0.0, copula="gaussian", dof=6.0, **extra):

@@ -215,8 +215,8 @@ def mixture_weight_nb(ip, log_r1, log_twist):
 
 
 @njit(cache=True, parallel=True)
-def simulate_chunk_is_nb(m, g, ip, k0, k1, sim0, n_blocks, out_loss, out_count, out_weight, out_rec):
-    """Importance-sampled simulations ``sim0 ..``: losses, counts and each one's likelihood-ratio weight."""
+def simulate_chunk_is_nb(m, g, ip, k0, k1, sims, n_blocks, out_loss, out_count, out_weight, out_rec):
+    """Importance-sampled simulations ``sims``: losses, counts and each one's likelihood-ratio weight."""
     n = out_loss.shape[0]
     n_blocks = max(1, min(n, n_blocks))
     n_lat = m.thr.shape[0]
@@ -234,5 +234,5 @@ def simulate_chunk_is_nb(m, g, ip, k0, k1, sim0, n_blocks, out_loss, out_count, 
         fxm = np.ones(max(m.fx_vol.shape[0], 1))
         sc = claim_sink_nb(out_rec, blk, n_blocks, m.n_contracts)
         for i in range(lo, hi):
-            out_weight[i] = simulate_one_is_nb(m, g, ip, k0, k1, sim0 + i, z, tau, dlist, called, clist, s_grp, p, fxm,
+            out_weight[i] = simulate_one_is_nb(m, g, ip, k0, k1, sims[i], z, tau, dlist, called, clist, s_grp, p, fxm,
                                                sc, i, out_loss, out_count, out_rec)

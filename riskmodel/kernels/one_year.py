@@ -220,8 +220,8 @@ def simulate_one_nb(m, k0, k1, sim, z, tau, fxm, sc, i, out_loss, out_count, out
 
 
 @njit(cache=True, parallel=True)
-def simulate_chunk_nb(m, k0, k1, sim0, n_blocks, out_loss, out_count, out_rec):
-    """Simulations ``sim0 .. sim0 + len(out_loss) - 1`` into ``out_loss`` (n x 3), ``out_count`` (n x 4)
+def simulate_chunk_nb(m, k0, k1, sims, n_blocks, out_loss, out_count, out_rec):
+    """Simulations ``sims`` (their indices: any subset, in any order) into ``out_loss`` (n x 3), ``out_count`` (n x 4)
     and their claims into ``out_rec`` (see ``claims``).
 
     The chunk is cut into ``n_blocks`` blocks, one scratch buffer each; a
@@ -238,4 +238,4 @@ def simulate_chunk_nb(m, k0, k1, sim0, n_blocks, out_loss, out_count, out_rec):
         fxm = np.ones(max(m.fx_vol.shape[0], 1))
         sc = claim_sink_nb(out_rec, blk, n_blocks, m.n_contracts)
         for i in range(lo, hi):
-            simulate_one_nb(m, k0, k1, sim0 + i, z, tau, fxm, sc, i, out_loss, out_count, out_rec)
+            simulate_one_nb(m, k0, k1, sims[i], z, tau, fxm, sc, i, out_loss, out_count, out_rec)

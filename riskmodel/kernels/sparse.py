@@ -232,7 +232,7 @@ def simulate_one_sparse_nb(m, g, k0, k1, sim, z, tau, dlist, called, clist, fxm,
 
 
 @njit(cache=True, parallel=True)
-def simulate_chunk_sparse_nb(m, g, k0, k1, sim0, n_blocks, out_loss, out_count, out_rec):
+def simulate_chunk_sparse_nb(m, g, k0, k1, sims, n_blocks, out_loss, out_count, out_rec):
     """Sparse twin of ``one_year.simulate_chunk_nb``: same arguments plus the group index ``g``."""
     n = out_loss.shape[0]
     n_blocks = max(1, min(n, n_blocks))
@@ -249,5 +249,5 @@ def simulate_chunk_sparse_nb(m, g, k0, k1, sim0, n_blocks, out_loss, out_count, 
         fxm = np.ones(max(m.fx_vol.shape[0], 1))
         sc = claim_sink_nb(out_rec, blk, n_blocks, m.n_contracts)
         for i in range(lo, hi):
-            simulate_one_sparse_nb(m, g, k0, k1, sim0 + i, z, tau, dlist, called, clist, fxm, sc, i, out_loss,
+            simulate_one_sparse_nb(m, g, k0, k1, sims[i], z, tau, dlist, called, clist, fxm, sc, i, out_loss,
                                    out_count, out_rec)

@@ -1,0 +1,193 @@
+"""Euler risk contributions: who consumes the capital.
+
+For a loss ``L = sum_g L_g`` over segments ``g`` (covers, exporters,
+countries, ...) and a positively homogeneous measure, Euler's allocation
+gives each segment ``d measure(L + h L_g) / dh`` at 0; for the tail measures
+this is each segment's expected loss in the tail event (Tasche 1999):
+
+- **ES** at ``alpha``: ``C_g = E[L_g 1{L > q}] / (1 - alpha) + (1 - P(L > q) / (1 - alpha)) E[L_g | L = q]``
+  (the Acerbi-Tasche form, exact when the loss has an atom at the quantile
+  ``q``, which lumpy credit books do). Estimated with the run's weights:
+  ``mean(w L_g 1{L > q}) / (1 - alpha) + (1 - T_n(q) / (1 - alpha)) v_g``
+  with ``v_g`` the VaR contribution below. It sums to the reported ES
+  exactly (to rounding). Standard error from the influence function
+  ``w (L_g - v_g) 1{L > q} / (1 - alpha)`` (Hong and Liu 2009), within the
+  importance sampling's strata.
+- **VaR** at ``alpha``: ``E[L_g | L = q]``, which a finite sample cannot see
+  unless ``q`` is an atom. We average over a **band** of simulations whose
+  loss lies between the quantiles at ``alpha - delta`` and ``alpha + delta``
+  (``delta = (1 - alpha) / 2`` unless ``band`` is given), and rescale so the
+  contributions sum to VaR: ``v_g = q sum_B w L_g / sum_B w L``. The bias is
+  that of replacing ``L = q`` by the band: zero when ``q`` is an atom holding
+  the band, else of the order of how ``E[L_g | L = l]`` bends across the band
+  (first-order shifts cancel in the rescaling). A narrower band lowers the
+  bias and raises the variance; the standard error (ratio estimator, plus
+  the quantile's own error through ``q``) says which dominates.
+- **EL**: ``E[L_g]``, from the per-cover sums of the run. Its standard error
+  for a segment is the sum of its covers' (an upper bound: covers' losses in
+  one simulation are not kept, so their covariance is not known).
+- **EC** = VaR - EL, contribution ``v_g - E[L_g]``; error from both parts
+  (their covariance left out).
+
+The per-segment tail losses come from replaying the tail (``tail.py``):
+memory follows the tail's claims, never simulations x covers.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .kernels.contributions import centred_squares_nb
+from .schema import CONTRIBUTIONS_SCHEMA, conform
+from .segments import cover_attributes, segment_codes
+
+MEASURES = ("es", "var", "ec", "el")
+
+
+def default_band(level: float) -> float:
+    return (1.0 - level) / 2.0
+
+
+def _se_of_means(ptr, seg, x, b, s, v, h, n_h, n):
+    """Standard error of ``mean_i y[i, g]``, ``y[i, g] = b[i] (x[i, g] - v[g] s[i])``, for every segment ``g``:
+    the within-stratum two-pass variance, rows not given counting as ``y = 0``."""
+    n_seg, n_str = v.shape[0], n_h.shape[0]
+    row = np.repeat(np.arange(ptr.shape[0] - 1), np.diff(ptr))
+    first = np.bincount(h[row] * n_seg + seg, weights=b[row] * x, minlength=n_str * n_seg).reshape(n_str, n_seg)
+    first -= np.bincount(h, weights=b * s, minlength=n_str)[:, None] * v[None, :]
+    m = first / n_h[:, None]
+    ss = np.zeros((n_str, n_seg))
+    centred_squares_nb(ptr, seg.astype(np.int64), x, b, s, h, v, m, ss)
+    others = n_h - np.bincount(h, weights=(b != 0.0).astype(float), minlength=n_str)  # rows where y = 0
+    ss += others[:, None] * m * m
+    var = (ss * (n_h / np.maximum(n_h - 1, 1))[:, None]).sum(axis=0)
+    return np.sqrt(np.maximum(var, 0.0)) / n
+
+
+class _TailView:
+    """The replayed tail as arrays over its rows: losses, weights, strata, claim records by segment."""
+
+    def __init__(self, result, threshold: float, codes: np.ndarray):
+        tail = result._tail(threshold)
+        self.n = result.n_sims
+        w = np.ones(self.n) if result.weights is None else result.weights
+        keep = result.total_loss[tail.sims] >= threshold  # the cached tail may reach lower
+        rows = np.flatnonzero(keep)
+        self.sims = tail.sims[rows]
+        self.loss = result.total_loss[self.sims]
+        self.w = w[self.sims]
+        strata = result.strata
+        if strata is None:
+            self.h = np.zeros(self.sims.size, dtype=np.int64)
+            self.n_h = np.array([float(self.n)])
+        else:
+            self.h = strata[self.sims].astype(np.int64)
+            self.n_h = np.bincount(strata).astype(float)
+        rec = keep[tail.row]
+        new_row = np.cumsum(keep) - 1
+        r = new_row[tail.row[rec]]
+        self.ptr = np.concatenate([[0], np.cumsum(np.bincount(r, minlength=rows.size))]).astype(np.int64)
+        self.seg = codes[tail.cover[rec]]
+        self.x = tail.loss[rec]
+        self.row = r
+
+    def sums(self, coef: np.ndarray, n_seg: int) -> np.ndarray:
+        """``sum_i coef[i] x[i, g]`` for every segment."""
+        return np.bincount(self.seg, weights=coef[self.row] * self.x, minlength=n_seg)
+
+    def hits(self, rows: np.ndarray, n_seg: int) -> np.ndarray:
+        """How many of the rows where ``rows`` is true each segment lost something in."""
+        pick = rows[self.row] & (self.x > 0)
+        pairs = np.unique(self.row[pick].astype(np.int64) * n_seg + self.seg[pick])
+        return np.bincount(pairs % n_seg, minlength=n_seg)
+
+
+def var_contributions(result, codes, n_seg, level, band=None):
+    """(value, se) per segment of the VaR at ``level``, and the band's quantiles."""
+    smp = result.sample
+    delta = default_band(level) if band is None else float(band)
+    q = smp.quantile_at(level)
+    q_lo, q_hi = smp.quantile_at(level - delta), smp.quantile_at(min(level + delta, 1.0))
+    t = _TailView(result, q_lo, codes)
+    a = t.w * ((t.loss >= q_lo) & (t.loss <= q_hi))
+    den = float(np.sum(a * t.loss))
+    hits = t.hits(a > 0, n_seg)
+    if den <= 0.0:  # the band holds no loss: VaR is zero, and so is every contribution
+        return np.zeros(n_seg), np.zeros(n_seg), hits, t
+    r = t.sums(a, n_seg) / den
+    se_mean = _se_of_means(t.ptr, t.seg, t.x, a, t.loss, r, t.h, t.n_h, t.n)
+    se_r = se_mean * t.n / den
+    se_q = result.sample.var(level)[0].se
+    return q * r, np.hypot(q * se_r, r * se_q), hits, t
+
+
+def es_contributions(result, codes, n_seg, level, band=None):
+    v, _, _, t = var_contributions(result, codes, n_seg, level, band)
+    q = result.sample.quantile_at(level)
+    beyond = t.loss > q
+    b = t.w * beyond / (1.0 - level)
+    tail_prob = float(np.sum(t.w * beyond)) / t.n
+    value = t.sums(b, n_seg) / t.n + (1.0 - tail_prob / (1.0 - level)) * v
+    se = _se_of_means(t.ptr, t.seg, t.x, b, np.ones_like(b), v, t.h, t.n_h, t.n)
+    return value, se, t.hits(beyond | (t.loss == q), n_seg)
+
+
+def el_contributions(result, codes, n_seg):
+    acc, n = result._claims.acc, result.n_sims
+    mu = acc[:, 0] / n
+    var = np.maximum(acc[:, 1] / n - mu * mu, 0.0) * n / max(n - 1, 1)
+    return (np.bincount(codes, weights=acc[:, 0], minlength=n_seg) / n,
+            np.bincount(codes, weights=np.sqrt(var / n), minlength=n_seg),
+            np.full(n_seg, result.n_sims, dtype=np.int64))
+
+
+def portfolio_figure(result, measure: str, level: float | None):
+    if measure == "el":
+        return result.el()
+    if measure == "es":
+        return result.es(level)
+    if measure == "var":
+        return result.var(level)
+    return result.ec(level)
+
+
+def contributions_table(result, by: str | None = "cover", measure: str = "es", level: float | None = None,
+                        band: float | None = None) -> pd.DataFrame:
+    if measure not in MEASURES:
+        raise ValueError(f"measure must be one of {', '.join(MEASURES)}, got {measure!r}")
+    if measure == "el":
+        level = None
+    else:
+        level = result.scenario.lifetime.capital_level if level is None else float(level)
+        if not 0 < level < 1:
+            raise ValueError(f"level must lie in (0, 1), got {level}")
+    if band is not None and not (0 < band and level is not None and band < min(level, 1 - level) * 2):
+        raise ValueError(f"band must lie in (0, {min(level or 0.5, 1 - (level or 0.5)) * 2:g}) for level {level}, "
+                         f"got {band}")
+    attrs = cover_attributes(result.model.covers, result.portfolio)
+    col, codes, labels = segment_codes(attrs, by)
+    n_seg = len(labels)
+    if measure == "es":
+        value, se, hits = es_contributions(result, codes, n_seg, level, band)
+    elif measure == "var":
+        value, se, hits, _ = var_contributions(result, codes, n_seg, level, band)
+    elif measure == "el":
+        value, se, hits = el_contributions(result, codes, n_seg)
+    else:
+        v, v_se, hits, _ = var_contributions(result, codes, n_seg, level, band)
+        el, el_se, _ = el_contributions(result, codes, n_seg)
+        value, se = v - el, np.hypot(v_se, el_se)
+    total = portfolio_figure(result, measure, level).value
+    z = result.sample.z
+    df = pd.DataFrame({
+        "scenario": result.scenario.name, "by": col, "segment": labels.to_numpy(dtype=object),
+        "measure": measure, "level": pd.array([level] * n_seg, dtype="Float64"), "value": value, "se": se,
+        "ci_low": value - z * se, "ci_high": value + z * se,
+        "share": value / total if total != 0 else np.zeros(n_seg),
+        "tail_sims": hits,
+        "n_covers": np.bincount(codes, minlength=n_seg),
+        "exposure": np.bincount(codes, weights=result.model.arrays.cv_ead, minlength=n_seg),
+    })
+    out = conform(df, CONTRIBUTIONS_SCHEMA)
+    out.attrs["portfolio_value"] = total
+    return out

@@ -1,0 +1,75 @@
+"""The tail of a run, cover by cover: replayed, not stored.
+
+Risk contributions need each tail simulation's loss split by cover. Keeping
+that for every simulation would cost simulations x covers; keeping it for
+the tail alone needs the tail, which is known only once the run is over.
+Draws are keyed by (seed, simulation, stream, item), so a simulation can be
+run again on its own and gives the same claims, bit for bit: after the run
+we replay only the simulations whose loss reaches a threshold, and keep
+their claims as sparse (simulation, cover, loss) records. Memory follows the
+tail's claims; the replay costs the tail's share of the run. The replayed
+totals are checked against the run's, so a broken replay cannot pass
+silently.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .collect import ClaimsCollector
+from .scenario import Scenario
+
+
+class TailRecords(ClaimsCollector):
+    """A collector that keeps the raw (simulation row, cover, loss) records of the simulations it is given."""
+
+    def __init__(self, n_sims: int, n_covers: int, horizon: float, scenario: Scenario):
+        super().__init__(0, n_covers, horizon, scenario, reduce=False)
+        self._rows: list[np.ndarray] = []
+        self._cov: list[np.ndarray] = []
+        self._loss: list[np.ndarray] = []
+
+    def reduce(self, s: int, e: int, rec: tuple, weight: np.ndarray, total_loss: np.ndarray) -> None:
+        rec_start, rec_n, rec_cov, _, _, rec_loss = rec[:6]
+        n = rec_n.astype(np.int64)
+        total = int(n.sum())
+        first = np.cumsum(n) - n  # position of each simulation's first record in the output
+        at = np.repeat(rec_start - first, n) + np.arange(total)
+        self._rows.append(np.repeat(np.arange(s, e, dtype=np.int64), n))
+        self._cov.append(rec_cov[at].astype(np.int32))
+        self._loss.append(rec_loss[at].copy())
+
+    def records(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if not self._rows:
+            return np.empty(0, np.int64), np.empty(0, np.int32), np.empty(0)
+        return np.concatenate(self._rows), np.concatenate(self._cov), np.concatenate(self._loss)
+
+
+@dataclass(frozen=True)
+class Tail:
+    """Claims of the simulations whose loss is at least ``threshold``.
+
+    ``sims`` are their indices (ascending); record ``r`` says that simulation
+    ``sims[row[r]]`` lost ``loss[r]`` on live cover ``cover[r]``.
+    """
+    threshold: float
+    sims: np.ndarray
+    row: np.ndarray
+    cover: np.ndarray
+    loss: np.ndarray
+
+
+def replay_tail(result, threshold: float) -> Tail:
+    """Replay the simulations of ``result`` whose total loss is at least ``threshold`` and keep their claims."""
+    total = result.total_loss
+    sims = np.flatnonzero(total >= threshold).astype(np.int64)
+    m = result.model
+    col = TailRecords(sims.size, len(m.covers), m.arrays.horizon, result.scenario)
+    if sims.size:
+        again = result._replay(sims, col)
+        if not np.array_equal(again.sum(axis=1), total[sims]):
+            raise RuntimeError("replaying the tail did not reproduce the run's losses: the simulation is not "
+                               "deterministic given (seed, simulation); please report this")
+    row, cover, loss = col.records()
+    return Tail(float(threshold), sims, row, cover, loss)

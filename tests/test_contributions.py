@@ -1,0 +1,186 @@
+"""Euler contributions against exact results, their additivity, and their reproducibility.
+
+Exact references: ``analytic.one_factor_contributions`` (checked here against
+brute-force enumeration), for independent obligors and for a heterogeneous
+one-factor book. Tolerances are K_SE standard errors of each estimate.
+"""
+import itertools
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from riskmodel import analytic, simulate
+from riskmodel.contributions import MEASURES
+
+from conftest import K_SE, one_factor_portfolio, one_factor_scenario
+
+MODES = {"plain": {"method": "plain"}, "importance": {"method": "importance"}}
+
+
+def test_analytic_contributions_match_enumeration():
+    pd_ = np.array([0.05, 0.1, 0.2, 0.02, 0.3, 0.15, 0.08, 0.12])
+    u = np.array([1, 2, 3, 5, 2, 4, 1, 3])
+    level = 0.97
+    ref = analytic.one_factor_contributions(pd_, np.zeros(8), u, level)
+    pmf = np.zeros(u.sum() + 1)
+    joint = np.zeros((8, u.sum() + 1))
+    for d in itertools.product([0, 1], repeat=8):
+        d = np.array(d)
+        p = np.prod(np.where(d, pd_, 1 - pd_))
+        pmf[d @ u] += p
+        joint[:, d @ u] += p * d * u
+    np.testing.assert_allclose(ref["pmf"], pmf, atol=1e-14)
+    np.testing.assert_allclose(ref["joint"], joint, atol=1e-14)
+    x = np.arange(pmf.size)
+    q = x[np.searchsorted(np.cumsum(pmf), level * (1 - 1e-12))]
+    beyond = x > q
+    es_contrib = (joint[:, beyond].sum(1) + (1 - level - pmf[beyond].sum()) * joint[:, q] / pmf[q]) / (1 - level)
+    np.testing.assert_allclose(ref["es_contrib"], es_contrib, rtol=1e-12)
+    assert ref["es_contrib"].sum() == pytest.approx(ref["es"], rel=1e-12)
+    assert ref["var_contrib"].sum() == pytest.approx(ref["var"], rel=1e-12)
+
+
+@pytest.fixture(scope="module", params=list(MODES))
+def sample_run(request, sample_portfolio):
+    return simulate(sample_portfolio, n_sims=20_000, seed=5, **MODES[request.param])
+
+
+@pytest.mark.parametrize("by", ["cover", "contract", "exporter", "importer", "country", "region", "product", "sector",
+                                "kind", "currency"])
+def test_contributions_sum_to_portfolio_figure(sample_run, by):
+    for measure in MEASURES:
+        for level in (0.99, 0.999):
+            c = sample_run.contributions(by=by, measure=measure, level=level)
+            total = c.attrs["portfolio_value"]
+            assert c["value"].sum() == pytest.approx(total, rel=1e-12, abs=1e-6)
+            assert c["share"].sum() == pytest.approx(1.0, rel=1e-12)
+            assert np.isfinite(c[["value", "se", "ci_low", "ci_high"]].to_numpy()).all()
+            assert (c["se"] >= 0).all() and (c["n_covers"] > 0).all()
+            assert c["n_covers"].sum() == len(sample_run.model.covers)
+            if measure in ("es", "var"):
+                assert (c["value"] >= 0).all()
+
+
+def test_portfolio_figures_are_the_results(sample_run):
+    lv = 0.999
+    for measure, fig in (("es", sample_run.es(lv)), ("var", sample_run.var(lv)), ("ec", sample_run.ec(lv)),
+                         ("el", sample_run.el())):
+        assert sample_run.contributions("region", measure, lv).attrs["portfolio_value"] == fig.value
+
+
+@pytest.mark.parametrize("mode", list(MODES))
+def test_identical_halves_get_half(mode):
+    n = 60
+    pf = one_factor_portfolio(np.full(n, 0.01), np.full(n, np.sqrt(0.2)), np.ones(n),
+                              sector=["A"] * (n // 2) + ["B"] * (n // 2))
+    res = simulate(pf, one_factor_scenario(), n_sims=100_000, seed=21, **MODES[mode])
+    for measure in ("es", "ec", "var"):
+        c = res.contributions(by="sector", measure=measure, level=0.999).set_index("segment")
+        half = c.attrs["portfolio_value"] / 2
+        for seg in ("A", "B"):
+            assert abs(c.loc[seg, "value"] - half) <= K_SE * c.loc[seg, "se"], (measure, seg, c.loc[seg].to_dict(),
+                                                                               half)
+
+
+def _atom_level(pmf: np.ndarray, near: float) -> tuple[float, float]:
+    """A level in the middle of the loss atom at the ``near`` quantile, and a band a quarter of the atom wide,
+    so that the VaR band holds exactly the simulations with L = VaR."""
+    cdf = np.cumsum(pmf)
+    i = int(np.searchsorted(cdf, near))
+    lo, hi = cdf[i - 1], cdf[i]
+    return float((lo + hi) / 2), float((hi - lo) / 4)
+
+
+MIN_EVENTS = 10  # the normal approximation behind "K standard errors" needs events to estimate an error from
+
+
+def _check_against(res, ref, sector, level, band, measures=("es", "var")):
+    """Every segment seen in at least MIN_EVENTS tail simulations within K_SE errors of its exact
+    contribution; at least five of the seven segments must qualify, so the check cannot go vacuous."""
+    groups = sorted(set(sector))
+    code = np.array([groups.index(s) for s in sector])
+    bad = []
+    for measure in measures:
+        exact = np.bincount(code, weights=ref[f"{measure}_contrib"])
+        c = res.contributions(by="sector", measure=measure, level=level, band=band).set_index("segment")
+        seen = c["tail_sims"] >= MIN_EVENTS
+        assert seen.sum() >= 5, c
+        for g, name in enumerate(groups):
+            est, se = c.loc[name, "value"], c.loc[name, "se"]
+            if seen[name] and not abs(est - exact[g]) <= K_SE * se:
+                bad.append((measure, name, est, exact[g], se))
+    assert not bad, f"contribution outside {K_SE} standard errors of the exact value: {bad}"
+
+
+PD7 = np.array([0.002, 0.005, 0.01, 0.02, 0.03, 0.05, 0.08] * 4)
+UNITS7 = np.array([1, 2, 3, 5, 8, 4, 6] * 4)
+SECTOR7 = [f"pd{p:g}" for p in PD7]
+
+
+@pytest.mark.parametrize("mode", list(MODES))
+def test_independent_obligors_exact_es_contribution(mode):
+    beta = np.zeros(PD7.size)
+    level0 = 0.999
+    ref0 = analytic.one_factor_contributions(PD7, beta, UNITS7, level0)
+    level, band = _atom_level(ref0["pmf"], level0)
+    ref = analytic.one_factor_contributions(PD7, beta, UNITS7, level)
+    res = simulate(one_factor_portfolio(PD7, beta, UNITS7, sector=SECTOR7), one_factor_scenario(), n_sims=200_000,
+                   seed=8, **MODES[mode])
+    _check_against(res, ref, SECTOR7, level, band)
+
+
+@pytest.mark.parametrize("mode", list(MODES))
+def test_one_factor_heterogeneous_contributions_exact(mode):
+    beta = np.array([0.2, 0.35, 0.5, 0.6] * 7)
+    ref0 = analytic.one_factor_contributions(PD7, beta, UNITS7, 0.999)
+    level, band = _atom_level(ref0["pmf"], 0.999)
+    ref = analytic.one_factor_contributions(PD7, beta, UNITS7, level)
+    res = simulate(one_factor_portfolio(PD7, beta, UNITS7, sector=SECTOR7), one_factor_scenario(), n_sims=200_000,
+                   seed=9, **MODES[mode])
+    _check_against(res, ref, SECTOR7, level, band)
+
+
+def test_contributions_do_not_depend_on_chunks_or_threads(sample_portfolio):
+    runs = [simulate(sample_portfolio, n_sims=6000, seed=2, method="importance", chunk_size=cs, n_threads=t)
+            for cs, t in ((50_000, None), (777, 1), (1500, 2))]
+    tables = [r.contributions("exporter", "es", 0.99) for r in runs]
+    for t in tables[1:]:
+        assert t.equals(tables[0])
+
+
+def test_broken_replay_is_caught(sample_portfolio):
+    res = simulate(sample_portfolio, n_sims=3000, seed=2, method="plain")
+    real = res._replay
+    res._replay = lambda sims, col: real(sims + 1, col)  # the wrong simulations
+    with pytest.raises(RuntimeError, match="did not reproduce"):
+        res.contributions("country", "es", 0.99)
+
+
+def test_tail_is_replayed_once_for_lower_levels(sample_portfolio):
+    res = simulate(sample_portfolio, n_sims=5000, seed=2, method="plain")
+    res.contributions("country", "es", 0.99)
+    first = res._tail_cache
+    res.contributions("product", "es", 0.999)  # a higher level needs less of the tail: no replay
+    assert res._tail_cache is first
+    res.contributions("product", "es", 0.95)
+    assert res._tail_cache.threshold < first.threshold
+
+
+@settings(max_examples=25, deadline=None)
+@given(by=st.text(min_size=1, max_size=12).filter(lambda s: s not in ("cover", "contract", "exporter", "importer")))
+def test_unknown_segment_is_refused_with_the_choices(sample_run, by):
+    from riskmodel.segments import cover_attributes
+
+    if by in cover_attributes(sample_run.model.covers, sample_run.portfolio).columns:
+        return
+    with pytest.raises(ValueError, match="cannot segment by .*expected one of .*country"):
+        sample_run.contributions(by=by)
+
+
+@pytest.mark.parametrize("kw, match", [({"measure": "cvar"}, "measure must be one of"),
+                                       ({"level": 1.5}, "level must lie in"),
+                                       ({"level": 0.99, "band": 0.5}, "band must lie in")])
+def test_bad_options_are_refused(sample_run, kw, match):
+    with pytest.raises(ValueError, match=match):
+        sample_run.contributions(by="country", **kw)
