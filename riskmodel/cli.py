@@ -120,6 +120,114 @@ def capacity_main(budget, portfolio=None, scenario=None, add=None, segment=None,
     return 0
 
 
+def _simulated(portfolio, scenario, master_scale, countries, horizon, sims, seed, method, threads, quiet,
+               levels=None):
+    from .engine import simulate
+
+    pf, sc = _inputs(portfolio, scenario, master_scale, countries, horizon)
+    if levels:
+        sc = sc.with_overrides(levels=sorted(set(sc.simulation.levels) | set(levels)))
+    return simulate(pf, sc, n_sims=sims, seed=seed, method=method, n_threads=threads,
+                    progress=not quiet and sys.stderr.isatty())
+
+
+def _write(out, tables: dict, provenance: dict) -> list[str]:
+    """Write each table (name.parquet, or name.csv for small ones) and run.json into ``out``."""
+    d = Path(out)
+    d.mkdir(parents=True, exist_ok=True)
+    names = []
+    for name, df in tables.items():
+        if name.endswith(".csv"):
+            df.to_csv(d / name, index=False)
+        else:
+            df.to_parquet(d / name, index=False)
+        names.append(name)
+    (d / "run.json").write_text(json.dumps(provenance, indent=2, default=str) + "\n")
+    return names + ["run.json"]
+
+
+def _records(df) -> str:
+    recs = df.astype(object).where(df.notna(), None).to_dict(orient="records")
+    return json.dumps(recs, allow_nan=False, default=str)
+
+
+def contributions_main(by="country", measure="es", level=None, band=None, top=None, out=None, json_out=False,
+                       portfolio=None, scenario=None, sims=None, seed=None, method=None, horizon=None, threads=None,
+                       master_scale=None, countries=None, quiet=False) -> int:
+    from .contributions import MEASURES
+
+    if measure not in MEASURES:
+        raise click.BadParameter(f"expected one of {', '.join(MEASURES)}, got {measure!r}", param_hint="--measure")
+    result = _simulated(portfolio, scenario, master_scale, countries, horizon, sims, seed, method, threads, quiet)
+    try:
+        table = result.contributions(by=by, measure=measure, level=level, band=band)
+    except ValueError as exc:  # an option the data cannot serve: a usage error, not a crash
+        raise click.UsageError(str(exc)) from None
+    total = table.attrs["portfolio_value"]
+    shown = table.sort_values("value", ascending=False)
+    if top:
+        shown = shown.head(top)
+    if out:
+        _write(out, {"contributions.parquet": table}, result.provenance)
+    if json_out:
+        click.echo(_records(shown))
+        return 0
+    f, unit = result._unit()
+    lv = "" if measure == "el" else f" at {table['level'].iloc[0]:g}"
+    click.echo(f"Euler contributions to {measure.upper()}{lv} by {table['by'].iloc[0]} ({unit}); portfolio "
+               f"{total / f:,.3f}; {result.n_sims:,} simulations, seed {result.seed}")
+    view = shown[["segment", "value", "se", "ci_low", "ci_high", "share", "tail_sims", "n_covers", "exposure"]].copy()
+    for c in ("value", "se", "ci_low", "ci_high", "exposure"):
+        view[c] = view[c] / f
+    view["share"] = (100 * view["share"]).round(2)
+    click.echo(view.rename(columns={"share": "share %"}).to_string(index=False, float_format=lambda v: f"{v:,.3f}"))
+    if len(shown) < len(table):
+        click.echo(f"... {len(table) - len(shown)} more segments (--top 0 shows all)")
+    if out:
+        click.echo(f"\nwrote {Path(out) / 'contributions.parquet'}, run.json")
+    return 0
+
+
+def whatif_main(add, levels=None, out=None, json_out=False, portfolio=None, scenario=None, sims=None, seed=None,
+                method=None, horizon=None, threads=None, master_scale=None, countries=None, quiet=False) -> int:
+    from .whatif import whatif
+
+    pf, sc = _inputs(portfolio, scenario, master_scale, countries, horizon)
+    res = whatif(pf, sc, add, levels=levels, n_sims=sims, seed=seed, method=method, n_threads=threads,
+                 progress=not quiet and sys.stderr.isatty())
+    if out:
+        _write(out, {"whatif.parquet": res.table, "whatif.csv": res.table}, res.result.provenance)
+    if json_out:
+        click.echo(_records(res.table))
+    else:
+        click.echo(str(res))
+        if out:
+            click.echo(f"\nwrote {Path(out) / 'whatif.parquet'}, whatif.csv, run.json")
+    return 0
+
+
+def concentration_main(limits=None, top=10, level=None, out=None, json_out=False, portfolio=None, scenario=None,
+                       sims=None, seed=None, method=None, horizon=None, threads=None, master_scale=None,
+                       countries=None, quiet=False) -> int:
+    from .concentration import load_limits
+
+    lim = load_limits(limits) if limits else None  # before any simulation: a bad table stops here
+    result = _simulated(portfolio, scenario, master_scale, countries, horizon, sims, seed, method, threads, quiet)
+    c = result.concentration(limits=lim, top=top, level=level)
+    if out:
+        _write(out, {"concentration.parquet": c.shares, "herfindahl.csv": c.herfindahl, "top.parquet": c.top,
+                     "limits.parquet": c.limits}, result.provenance)
+    if json_out:
+        click.echo(json.dumps({"herfindahl": json.loads(_records(c.herfindahl)),
+                               "breaches": json.loads(_records(c.breaches))}, allow_nan=False))
+    else:
+        click.echo(str(c))
+        if out:
+            click.echo(f"\nwrote {Path(out) / 'concentration.parquet'}, herfindahl.csv, top.parquet, "
+                       f"limits.parquet, run.json")
+    return 0
+
+
 def _segment(text: str | None) -> dict[str, str] | None:
     if text is None:
         return None
@@ -239,6 +347,62 @@ def run(levels, thresholds, horizon, **kw):
 def capacity_cmd(horizon, **kw):
     """How much more exposure fits a capital budget (root search on common random numbers)."""
     _guard(capacity_main, horizon=_horizon(horizon), **kw)
+
+
+_sim_opts = [
+    click.option("--portfolio", type=click.Path(), help="portfolio (default: the bundled sample)"),
+    click.option("--scenario", type=click.Path(dir_okay=False), help="scenario TOML (default: built-in baseline)"),
+    click.option("--sims", type=click.IntRange(min=1), help="number of simulations"),
+    click.option("--seed", type=click.IntRange(0, 2**63 - 1), help="random seed"),
+    click.option("--method", type=click.Choice(["plain", "importance", "auto"]), help="sampling method"),
+    click.option("--horizon", help="loss horizon, e.g. 1y or 5y"),
+    click.option("--json", "json_out", is_flag=True, help="print the table as JSON records"),
+    click.option("--threads", type=click.IntRange(min=1), help="threads (results do not depend on it)"),
+    *_ref_opts,
+    click.option("--quiet", is_flag=True, help="no progress on stderr"),
+]
+
+
+@cli.command("contributions")
+@click.option("--by", default="country", show_default=True,
+              help="segment: cover, contract, exporter, importer, country, region, product, sector, or any column "
+                   "of covers")
+@click.option("--measure", type=click.Choice(["es", "var", "ec", "el"]), default="es", show_default=True)
+@click.option("--level", type=click.FloatRange(0, 1, min_open=True, max_open=True),
+              help="confidence level (default [lifetime] capital_level)")
+@click.option("--band", type=float, help="VaR band half-width in probability (default (1 - level) / 2)")
+@click.option("--top", type=click.IntRange(min=0), default=20, show_default=True,
+              help="print the largest N segments (0: all); files hold all")
+@click.option("--out", type=click.Path(file_okay=False), help="write contributions.parquet and run.json here")
+@_with(_sim_opts)
+def contributions_cmd(horizon, **kw):
+    """Who consumes the capital: Euler contributions by segment, summing to the portfolio figure."""
+    _guard(contributions_main, horizon=_horizon(horizon), **kw)
+
+
+@cli.command("whatif")
+@click.option("--add", required=True, type=click.Path(), help="the candidate covers: a covers CSV/Parquet file, or "
+              "a directory with covers.csv (and exporters.csv / importers.csv / schedules.csv for new obligors)")
+@click.option("--levels", help="confidence levels, e.g. 0.99,0.999 (default the scenario's and the capital level)")
+@click.option("--out", type=click.Path(file_okay=False), help="write whatif.parquet, whatif.csv and run.json here")
+@_with(_sim_opts)
+def whatif_cmd(horizon, levels, **kw):
+    """Marginal capital of candidate covers: EL, VaR, ES, EC before and after, on common random numbers."""
+    _guard(whatif_main, horizon=_horizon(horizon), levels=_floats(levels, "--levels"), **kw)
+
+
+@cli.command("concentration")
+@click.option("--limits", type=click.Path(dir_okay=False), help="limits CSV: segment (column=value or column=*), "
+              "max_exposure, max_capital_share")
+@click.option("--top", type=click.IntRange(min=1), default=10, show_default=True, help="top names per dimension")
+@click.option("--level", type=click.FloatRange(0, 1, min_open=True, max_open=True),
+              help="capital level (default [lifetime] capital_level)")
+@click.option("--out", type=click.Path(file_okay=False), help="write concentration.parquet, herfindahl.csv, "
+              "top.parquet, limits.parquet and run.json here")
+@_with(_sim_opts)
+def concentration_cmd(horizon, **kw):
+    """Exposure and capital shares, Herfindahl indices, top names and limit breaches."""
+    _guard(concentration_main, horizon=_horizon(horizon), **kw)
 
 
 @cli.command()

@@ -45,7 +45,7 @@ class ClaimsCollector:
         self.curve_t, self.curve_r = curve_arrays(scenario)
         self.reduce_on = reduce
         self.budget = RECORD_BUDGET
-        self.sub = RECORD_BUDGET // 16  # simulations per range: shrinks when a block runs out of room
+        self.sub = 1024  # simulations in the first range, a probe; then sized from the claims seen (adapt)
         n = n_sims if reduce else 0
         self.claim_cf = np.zeros((n, self.n_periods))
         self.recovery_cf = np.zeros((n, self.n_periods))
@@ -81,6 +81,13 @@ class ClaimsCollector:
             self.budget *= 2
         self.reruns += 1
         return False
+
+    def adapt(self, n: int, rec: tuple) -> None:
+        """Size the next range from the claims per simulation just seen: room for twice as many (blocks
+        differ), so that a rerun, which wastes the work done before a block ran out of room, stays rare."""
+        per = float(rec[1][:n].sum()) / max(n, 1)
+        if per > 0:
+            self.sub = max(1, min(int(self.budget / (2.0 * per)), self.budget // 16))
 
     def reduce(self, s: int, e: int, rec: tuple, weight: np.ndarray, total_loss: np.ndarray) -> None:
         if not self.reduce_on:

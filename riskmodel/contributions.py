@@ -65,15 +65,32 @@ def _se_of_means(ptr, seg, x, b, s, v, h, n_h, n):
 
 
 class _TailView:
-    """The replayed tail as arrays over its rows: losses, weights, strata, claim records by segment."""
+    """The tail as arrays over its rows: losses, weights, strata, and loss records by segment.
 
-    def __init__(self, result, threshold: float, codes: np.ndarray):
-        tail = result._tail(threshold)
+    From the replayed claims (``codes`` gives each cover's segment), or, with
+    ``dense`` (simulations x segments, kept by the run), from those.
+    """
+
+    def __init__(self, result, threshold: float, codes: np.ndarray | None = None, dense: np.ndarray | None = None):
         self.n = result.n_sims
         w = np.ones(self.n) if result.weights is None else result.weights
-        keep = result.total_loss[tail.sims] >= threshold  # the cached tail may reach lower
-        rows = np.flatnonzero(keep)
-        self.sims = tail.sims[rows]
+        if dense is not None:
+            self.sims = np.flatnonzero(result.total_loss >= threshold)
+            r, self.seg = np.nonzero(dense[self.sims])
+            self.x = dense[self.sims][r, self.seg]
+            self.seg = self.seg.astype(np.int64)
+            n_rows = self.sims.size
+        else:
+            tail = result._tail(threshold)
+            keep = result.total_loss[tail.sims] >= threshold  # the cached tail may reach lower
+            n_rows = int(keep.sum())
+            self.sims = tail.sims[keep]
+            rec = keep[tail.row]
+            r = (np.cumsum(keep) - 1)[tail.row[rec]]
+            self.seg = codes[tail.cover[rec]]
+            self.x = tail.loss[rec]
+        self.row = r
+        self.ptr = np.concatenate([[0], np.cumsum(np.bincount(r, minlength=n_rows))]).astype(np.int64)
         self.loss = result.total_loss[self.sims]
         self.w = w[self.sims]
         strata = result.strata
@@ -83,13 +100,6 @@ class _TailView:
         else:
             self.h = strata[self.sims].astype(np.int64)
             self.n_h = np.bincount(strata).astype(float)
-        rec = keep[tail.row]
-        new_row = np.cumsum(keep) - 1
-        r = new_row[tail.row[rec]]
-        self.ptr = np.concatenate([[0], np.cumsum(np.bincount(r, minlength=rows.size))]).astype(np.int64)
-        self.seg = codes[tail.cover[rec]]
-        self.x = tail.loss[rec]
-        self.row = r
 
     def sums(self, coef: np.ndarray, n_seg: int) -> np.ndarray:
         """``sum_i coef[i] x[i, g]`` for every segment."""
@@ -102,13 +112,14 @@ class _TailView:
         return np.bincount(pairs % n_seg, minlength=n_seg)
 
 
-def var_contributions(result, codes, n_seg, level, band=None):
-    """(value, se) per segment of the VaR at ``level``, and the band's quantiles."""
+def var_contributions(result, codes, n_seg, level, band=None, dense=None):
+    """Value, standard error and tail simulations per segment of the VaR at ``level``, and the tail view.
+    ``dense``: the run's per-simulation losses by segment, when it kept them (no replay then)."""
     smp = result.sample
     delta = default_band(level) if band is None else float(band)
     q = smp.quantile_at(level)
     q_lo, q_hi = smp.quantile_at(level - delta), smp.quantile_at(min(level + delta, 1.0))
-    t = _TailView(result, q_lo, codes)
+    t = _TailView(result, q_lo, codes, dense)
     a = t.w * ((t.loss >= q_lo) & (t.loss <= q_hi))
     den = float(np.sum(a * t.loss))
     hits = t.hits(a > 0, n_seg)
@@ -121,8 +132,8 @@ def var_contributions(result, codes, n_seg, level, band=None):
     return q * r, np.hypot(q * se_r, r * se_q), hits, t
 
 
-def es_contributions(result, codes, n_seg, level, band=None):
-    v, _, _, t = var_contributions(result, codes, n_seg, level, band)
+def es_contributions(result, codes, n_seg, level, band=None, dense=None):
+    v, _, _, t = var_contributions(result, codes, n_seg, level, band, dense)
     q = result.sample.quantile_at(level)
     beyond = t.loss > q
     b = t.w * beyond / (1.0 - level)

@@ -119,6 +119,7 @@ def _with_claims(kernel, collector: ClaimsCollector, loss: np.ndarray, weight_of
             if not collector.fits(rec):
                 continue
             collector.reduce(i, j, rec, weight_of(i, j), loss[i:j].sum(axis=1))
+            collector.adapt(j - i, rec)
             i = j
     return run
 

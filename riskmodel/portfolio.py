@@ -556,27 +556,41 @@ def write_portfolio(portfolio: Portfolio, out: str | Path, fmt: str = "csv") -> 
     return d
 
 
-def extend_portfolio(base: Portfolio, path: str | Path) -> tuple[Portfolio, list[str]]:
-    """``base`` plus the covers in directory ``path`` (``covers``, and ``exporters`` / ``importers`` for new
-    obligors, ``schedules`` for their milestones; CSV or Parquet). Returns the combined portfolio and the
-    new cover ids. Every problem, in the new files or between them and the base, is raised together."""
-    p = Path(path)
+def extend_portfolio(base: Portfolio, path) -> tuple[Portfolio, list[str]]:
+    """``base`` plus new covers: a directory (``covers``, and ``exporters`` / ``importers`` for new obligors,
+    ``schedules`` for their milestones; CSV or Parquet), a single covers file, or a dict of DataFrames by
+    table name. Returns the combined portfolio and the new cover ids. Every problem, in the new tables or
+    between them and the base, is raised together."""
     problems: list[Problem] = []
     hashes: dict[str, str] = {}
     new: dict[str, tuple] = {}
-    if not p.is_dir():
-        raise_if([Problem(str(p), "portfolio", "expected a directory holding covers.csv (and optionally "
-                                               "exporters.csv, importers.csv, schedules.csv)")], "new covers")
-    for table in ALL_TABLES:
-        found = [p / f"{table}{ext}" for ext in (".csv", ".parquet") if (p / f"{table}{ext}").is_file()]
-        if not found:
-            if table == "covers":
-                problems.append(Problem(str(p / "covers.csv"), table, "file not found: the new covers go in "
-                                                                       "covers.csv or covers.parquet"))
-            continue
-        raw = _read_one(found[0], table, hashes, problems)
-        if raw is not None:
-            new[table] = raw
+    if isinstance(path, dict):
+        unknown = [t for t in path if t not in ALL_TABLES]
+        if unknown or "covers" not in path:
+            raise_if([Problem("<DataFrame>", "new covers", f"expected a dict of tables {sorted(ALL_TABLES)} "
+                              f"with at least covers; got {sorted(path)}")], "new covers")
+        new = {t: (df, f"<new {t} DataFrame>", None) for t, df in path.items()}
+    else:
+        p = Path(path)
+        if p.is_file() and p.suffix in (".csv", ".parquet"):
+            files = {"covers": p}
+        elif p.is_dir():
+            files = {}
+            for table in ALL_TABLES:
+                found = [p / f"{table}{ext}" for ext in (".csv", ".parquet") if (p / f"{table}{ext}").is_file()]
+                if found:
+                    files[table] = found[0]
+                elif table == "covers":
+                    problems.append(Problem(str(p / "covers.csv"), table, "file not found: the new covers go in "
+                                                                           "covers.csv or covers.parquet"))
+        else:
+            raise_if([Problem(str(p), "portfolio", "expected a covers file (.csv or .parquet) or a directory "
+                                                   "holding covers.csv (and optionally exporters.csv, "
+                                                   "importers.csv, schedules.csv)")], "new covers")
+        for table, f in files.items():
+            raw = _read_one(f, table, hashes, problems)
+            if raw is not None:
+                new[table] = raw
     raise_if(problems, "new covers")
     # each new table on its own first: its own rows and lines
     warnings: list[str] = []
@@ -597,3 +611,4 @@ def extend_portfolio(base: Portfolio, path: str | Path) -> tuple[Portfolio, list
     out = _build(raws, base.reference, {**base.file_hashes, **{f"new_{k}": v for k, v in hashes.items()}})
     ids = [str(x) for x in _as_text(new["covers"][0]["cover_id"]).dropna()] if "cover_id" in new["covers"][0] else []
     return out, ids
+

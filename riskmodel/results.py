@@ -184,6 +184,14 @@ class SimulationResult:
             self._metric_cache[key] = contributions_table(self, by, measure, level, band)
         return self._metric_cache[key].copy()
 
+    def concentration(self, limits=None, top: int = 10, level: float | None = None):
+        """Exposure and capital shares, Herfindahl indices and top names by exporter, importer, country and
+        region; with ``limits`` (a CSV path or DataFrame: segment, max_exposure, max_capital_share), the
+        limit checks and breaches. See ``riskmodel.concentration``."""
+        from .concentration import concentration_table
+
+        return concentration_table(self, limits, top, level)
+
     def _tail(self, threshold: float):
         """The claims of every simulation losing at least ``threshold``, replayed once and kept."""
         from .tail import replay_tail
@@ -220,7 +228,7 @@ class SimulationResult:
             "scenario_sources": self.scenario.sources,
             "seed": self.seed,
             "n_sims": self.n_sims,
-            "method": "plain",
+            "method": self.method,
             "portfolio_sha256": p.content_hash,
             "portfolio_files": {t: {"path": p.sources.get(t), "sha256": p.file_hashes.get(t)}
                                 for t in ("exporters", "importers", "covers", "schedules") if t in p.sources},

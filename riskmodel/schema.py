@@ -260,6 +260,64 @@ CONTRIBUTIONS_SCHEMA = {
     "exposure": "float64",  # insured exposure of the segment's live covers (reporting currency)
 }
 
+#: whatif.parquet: the book's measures before and after adding candidate covers, on common random numbers
+WHATIF_SCHEMA = {
+    "scenario": "string",
+    "metric": "string",  # el, var, es, ec
+    "level": "Float64",  # null for el
+    "before": "float64",
+    "before_se": "float64",
+    "after": "float64",
+    "after_se": "float64",
+    "change": "float64",  # after - before, on the same simulations
+    "change_se": "float64",  # its own error: far below before_se and after_se
+    "change_ci_low": "float64",
+    "change_ci_high": "float64",
+    "marginal": "float64",  # Euler contribution of the candidates in the book after (sums with the book's)
+    "marginal_se": "float64",
+}
+
+#: concentration.parquet: exposure and capital (Euler ES contribution at the capital level) by segment
+CONCENTRATION_SCHEMA = {
+    "scenario": "string",
+    "dimension": "string",  # exporter, importer, country, region (or a limit's column)
+    "segment": "string",
+    "level": "float64",  # the capital level
+    "exposure": "float64",
+    "exposure_share": "float64",
+    "capital": "float64",  # Euler contribution to ES at `level`
+    "capital_se": "float64",
+    "capital_share": "float64",  # capital / portfolio ES
+    "capital_share_se": "float64",
+}
+
+#: herfindahl.csv: concentration indices per dimension
+HERFINDAHL_SCHEMA = {
+    "scenario": "string",
+    "dimension": "string",
+    "n_segments": "int64",
+    "hhi_exposure": "float64",  # sum of squared exposure shares (no Monte Carlo error)
+    "effective_n_exposure": "float64",  # 1 / hhi_exposure
+    "hhi_capital": "float64",  # sum of squared capital shares
+    "hhi_capital_se": "float64",  # delta method, covariance of the shares left out (conservative)
+    "effective_n_capital": "float64",
+}
+
+#: limits.parquet: one row per limit and segment it applies to
+LIMITS_SCHEMA = {
+    "limit_row": "int64",  # row of the limits table
+    "dimension": "string",
+    "segment": "string",
+    "exposure": "float64",
+    "max_exposure": "Float64",  # null: no exposure limit
+    "capital_share": "float64",
+    "capital_share_se": "float64",
+    "max_capital_share": "Float64",  # null: no capital limit
+    "exposure_breach": "bool",
+    "capital_breach": "bool",  # on the point estimate; weigh capital_breach_z
+    "capital_breach_z": "Float64",  # (capital_share - limit) / se: above 2, a breach beyond Monte Carlo doubt
+}
+
 #: per-simulation outputs written to losses.parquet
 LOSSES_SCHEMA = {
     "sim": "int64",

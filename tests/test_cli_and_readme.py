@@ -31,6 +31,7 @@ def test_readme_python_example_runs():
 def test_readme_console_examples_run(tmp_path, monkeypatch):
     (tmp_path / "riskmodel" / "data").mkdir(parents=True)
     (tmp_path / "riskmodel" / "data" / "sample").symlink_to(SAMPLE)
+    (tmp_path / "riskmodel" / "data" / "examples").symlink_to(SAMPLE.parent / "examples")
     (tmp_path / "scenarios").symlink_to(REPO / "scenarios")
     monkeypatch.chdir(tmp_path)
     cmds = [ln[2:] for b in re.findall(r"```console\n(.*?)```", README, re.S) for ln in b.splitlines()

@@ -249,5 +249,7 @@ def simulate_chunk_sparse_nb(m, g, k0, k1, sims, n_blocks, out_loss, out_count, 
         fxm = np.ones(max(m.fx_vol.shape[0], 1))
         sc = claim_sink_nb(out_rec, blk, n_blocks, m.n_contracts)
         for i in range(lo, hi):
+            if out_rec[7][blk] != 0:
+                break  # the block ran out of room: its range is rerun, so stop spending time on it
             simulate_one_sparse_nb(m, g, k0, k1, sims[i], z, tau, dlist, called, clist, fxm, sc, i, out_loss,
                                    out_count, out_rec)
