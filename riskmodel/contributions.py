@@ -37,7 +37,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .kernels.contributions import centred_squares_nb
+from .kernels.contributions import centred_squares_nb, segment_hits_nb
 from .schema import CONTRIBUTIONS_SCHEMA, conform
 from .segments import cover_attributes, segment_codes
 
@@ -107,9 +107,7 @@ class _TailView:
 
     def hits(self, rows: np.ndarray, n_seg: int) -> np.ndarray:
         """How many of the rows where ``rows`` is true each segment lost something in."""
-        pick = rows[self.row] & (self.x > 0)
-        pairs = np.unique(self.row[pick].astype(np.int64) * n_seg + self.seg[pick])
-        return np.bincount(pairs % n_seg, minlength=n_seg)
+        return segment_hits_nb(self.ptr, self.seg.astype(np.int64), self.x, rows, n_seg)
 
 
 def var_contributions(result, codes, n_seg, level, band=None, dense=None):

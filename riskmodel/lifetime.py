@@ -97,13 +97,41 @@ def lifetime_metrics(r: "SimulationResult", max_level: float = 0.995) -> pd.Data
 # ---------------------------------------------------------------- per cover
 
 
-def cover_figures(r: "SimulationResult") -> pd.DataFrame:
+ALLOCATIONS = ("euler", "covariance")
+
+
+def _euler_capital(r: "SimulationResult", by: str, keys: pd.Series, el: np.ndarray, el_se: np.ndarray):
+    """EC at the capital level allocated in proportion to Euler ES contributions less EL, for the segments
+    ``keys`` of ``by`` (their EL and its error given): (capital, se) in the order of ``keys``.
+
+    ``ES_g - EL_g`` sums to ``ES - EL``; scaled by ``EC / (ES - EL)`` the rows
+    sum to EC = VaR - EL, the programme's capital, while keeping the stable
+    tail (ES) shape: VaR's own contributions rest on a thin band of
+    simulations. Errors are the contributions' scaled alike (the portfolio
+    figures' own errors scale every row together).
+    """
+    from .contributions import contributions_table
+
+    level = r.scenario.lifetime.capital_level
+    c = contributions_table(r, by, "es", level).set_index("segment")
+    total = c.attrs["portfolio_value"] - r.el().value
+    scale = r.ec(level).value / total if total > 0 else 0.0
+    labels = keys.astype(object).where(keys.notna(), "(none)").astype(str)
+    es_g, es_se = c["value"].reindex(labels).to_numpy(), c["se"].reindex(labels).to_numpy()
+    return (es_g - el) * scale, np.hypot(es_se, el_se) * abs(scale)
+
+
+def cover_figures(r: "SimulationResult", allocation: str = "euler") -> pd.DataFrame:
     """Per live cover: exposure-years, premiums, EL and its PV, allocated capital; each with its error.
 
     Standard errors per cover are those of iid sampling of ``w x``: exact for
     plain Monte Carlo and conservative under importance sampling's stratified
-    design (the between-stratum variance is left in).
+    design (the between-stratum variance is left in). Capital is EC at the
+    capital level allocated by Euler ES contributions (``allocation="euler"``,
+    see ``_euler_capital``) or by covariance with the total loss.
     """
+    if allocation not in ALLOCATIONS:
+        raise ValueError(f"allocation must be one of {', '.join(ALLOCATIONS)}, got {allocation!r}")
     c, m, sc = r._claims, r.model, r.scenario
     n = r.n_sims
     acc = c.acc
@@ -135,19 +163,24 @@ def cover_figures(r: "SimulationResult") -> pd.DataFrame:
     out["premium_pv"] = rate * ead * years_pv
     out["el"], out["el_se"] = el, el_se
     out["el_pv"], out["el_pv_se"] = pv, pv_se
-    out["capital"], out["capital_se"] = cov * scale, exl_se * abs(scale)
+    if allocation == "covariance":
+        out["capital"], out["capital_se"] = cov * scale, exl_se * abs(scale)
+    else:
+        out["capital"], out["capital_se"] = _euler_capital(r, "cover", m.covers["cover_id"], el, el_se)
     out["capital_years_pv"] = out["capital"] * years_pv  # capital held in step with the outstanding
     out["capital_years_pv_se"] = out["capital_se"] * years_pv
     return out
 
 
-def pricing_table(r: "SimulationResult", by: str | list[str] | None = None) -> pd.DataFrame:
+def pricing_table(r: "SimulationResult", by: str | list[str] | None = None,
+                  allocation: str = "euler") -> pd.DataFrame:
     """Lifetime EL against premium income per cover (``by=None``) or per segment of covers.
 
     For a segment, EL and capital add up exactly; their standard errors are
-    the sum of the covers' (an upper bound: it assumes perfect correlation).
+    the sum of the covers' (an upper bound: it assumes perfect correlation;
+    ``result.contributions(by=...)`` gives a segment's own).
     """
-    f = cover_figures(r)
+    f = cover_figures(r, allocation)
     coc = r.scenario.lifetime.cost_of_capital
     keys = ["cover_id"] if by is None else ([by] if isinstance(by, str) else list(by))
     missing = [k for k in keys if k not in f.columns]

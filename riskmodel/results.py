@@ -154,9 +154,11 @@ class SimulationResult:
             self._metric_cache["lifetime"] = lifetime.lifetime_metrics(self)
         return self._metric_cache["lifetime"].copy()
 
-    def pricing(self, by: str | list[str] | None = None) -> pd.DataFrame:
-        """Pricing adequacy per cover, or per segment (``by="product"``, any column of covers)."""
-        return lifetime.pricing_table(self, by)
+    def pricing(self, by: str | list[str] | None = None, allocation: str = "euler") -> pd.DataFrame:
+        """Pricing adequacy per cover, or per segment (``by="product"``, any column of covers). Capital is
+        EC at ``[lifetime] capital_level`` allocated by Euler ES contributions (``allocation="euler"``) or
+        by covariance with the total loss (``"covariance"``); rows add up to EC either way."""
+        return lifetime.pricing_table(self, by, allocation)
 
     def collateral(self, by: str | list[str] | None = None) -> pd.DataFrame:
         """SME collateral the guarantees free, by year (and by ``by``, e.g. ``"exporter_id"``)."""

@@ -208,7 +208,8 @@ PRICING_COLUMNS = {
     "premium_rate": "premium_pv / exposure_years_pv: the rate the row charges",
     "break_even_rate": "el_pv / exposure_years_pv: the rate that pays for the expected loss",
     "break_even_rate_se": "its standard error",
-    "capital": "economic capital at lifetime.capital_level allocated by covariance with the total loss",
+    "capital": "economic capital at lifetime.capital_level allocated in proportion to Euler ES contributions "
+               "less EL (or by covariance with the total loss: pricing(allocation='covariance'))",
     "capital_se": "its standard error (the share's; the portfolio EC's own error scales every row alike)",
     "capital_charge_pv": "cost_of_capital x capital held in step with the discounted outstanding",
     "capital_charge_pv_se": "its standard error",

@@ -141,6 +141,44 @@ def test_one_factor_heterogeneous_contributions_exact(mode):
     _check_against(res, ref, SECTOR7, level, band)
 
 
+@pytest.mark.parametrize("mode", list(MODES))
+def test_replayed_contributions_equal_the_estimator_on_kept_per_cover_losses(sample_portfolio, mode):
+    """The production path (tail replay, sparse records, two-pass kernel) against the estimator's formulas
+    applied to every simulation's per-cover losses, which this run keeps (n_sims x covers)."""
+    from riskmodel.estimators import _se_of_mean
+
+    res = simulate(sample_portfolio, n_sims=6000, seed=14, **MODES[mode],
+                   cover_segment=lambda live: np.arange(len(live)), n_segments=len(sample_portfolio.covers))
+    n_cov = len(res.model.covers)
+    x = res._claims.seg_loss[:, :n_cov]
+    L = res.total_loss
+    w = np.ones(res.n_sims) if res.weights is None else res.weights
+    level, n = 0.99, res.n_sims
+    s = res.sample
+    q = s.quantile_at(level)
+    lo, hi = s.quantile_at(level - (1 - level) / 2), s.quantile_at(level + (1 - level) / 2)
+    band = w * ((L >= lo) & (L <= hi))
+    r = (band @ x) / (band @ L)
+    v = q * r
+    beyond = L > q
+    es = (w * beyond) @ x / (n * (1 - level)) + (1 - (w * beyond).sum() / n / (1 - level)) * v
+    y = (w * beyond)[:, None] * (x - v[None, :]) / (1 - level)
+    es_se = np.array([_se_of_mean(y[:, k], res.strata) for k in range(n_cov)])
+    yv = band[:, None] * (x - r[None, :] * L[:, None])
+    r_se = np.array([_se_of_mean(yv[:, k], res.strata) for k in range(n_cov)]) * n / (band @ L)
+    v_se = np.hypot(q * r_se, r * res.var(level).se)
+    ids = res.model.covers["cover_id"].to_numpy()
+    got_es = res.contributions("cover", "es", level).set_index("segment").loc[ids]
+    got_var = res.contributions("cover", "var", level).set_index("segment").loc[ids]
+    scale = res.es(level).value
+    np.testing.assert_allclose(got_var["value"], v, rtol=1e-9, atol=1e-12 * scale)
+    np.testing.assert_allclose(got_es["value"], es, rtol=1e-9, atol=1e-12 * scale)
+    np.testing.assert_allclose(got_es["se"], es_se, rtol=1e-7, atol=1e-12 * scale)
+    np.testing.assert_allclose(got_var["se"], v_se, rtol=1e-7, atol=1e-12 * scale)
+    np.testing.assert_array_equal(got_var["tail_sims"], ((band > 0)[:, None] & (x > 0)).sum(axis=0))
+    np.testing.assert_array_equal(got_es["tail_sims"], ((L >= q)[:, None] & (x > 0)).sum(axis=0))
+
+
 def test_contributions_do_not_depend_on_chunks_or_threads(sample_portfolio):
     runs = [simulate(sample_portfolio, n_sims=6000, seed=2, method="importance", chunk_size=cs, n_threads=t)
             for cs, t in ((50_000, None), (777, 1), (1500, 2))]

@@ -203,7 +203,8 @@ def test_per_cover_sums_match_two_pass_statistics_and_add_up():
     two_pass_se = wx.std(axis=0, ddof=1) / np.sqrt(res.n_sims)
     np.testing.assert_allclose(f["el_se"], two_pass_se, rtol=1e-6, atol=1e-6 * two_pass_se.max())
     assert f["el"].sum() == pytest.approx(res.el().value, rel=1e-12)
-    assert f["capital"].sum() == pytest.approx(res.ec(0.999).value, rel=1e-9)
+    for allocation in ("euler", "covariance"):
+        assert cover_figures(res, allocation)["capital"].sum() == pytest.approx(res.ec(0.999).value, rel=1e-9)
     by = res.pricing(by="product")
     assert by["el"].sum() == pytest.approx(res.el().value, rel=1e-12)
     assert set(by.columns) >= set(PRICING_COLUMNS)

@@ -30,3 +30,19 @@ def centred_squares_nb(ptr, seg, x, b, s, h, v, m, out):
             out[hi, g] += d * d
         for r in range(ptr[i], ptr[i + 1]):
             dense[seg[r]] = 0.0
+
+
+@njit(cache=True)
+def segment_hits_nb(ptr, seg, x, pick, n_seg):
+    """Per segment, how many rows with ``pick`` true hold a positive loss in it (each row counted once)."""
+    hits = np.zeros(n_seg, dtype=np.int64)
+    last = np.full(n_seg, -1, dtype=np.int64)
+    for i in range(ptr.shape[0] - 1):
+        if not pick[i]:
+            continue
+        for r in range(ptr[i], ptr[i + 1]):
+            g = seg[r]
+            if x[r] > 0.0 and last[g] != i:
+                last[g] = i
+                hits[g] += 1
+    return hits
