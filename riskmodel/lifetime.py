@@ -176,9 +176,11 @@ def pricing_table(r: "SimulationResult", by: str | list[str] | None = None,
                   allocation: str = "euler") -> pd.DataFrame:
     """Lifetime EL against premium income per cover (``by=None``) or per segment of covers.
 
-    For a segment, EL and capital add up exactly; their standard errors are
-    the sum of the covers' (an upper bound: it assumes perfect correlation;
-    ``result.contributions(by=...)`` gives a segment's own).
+    For a segment, EL and capital add up exactly. EL's standard error is the
+    sum of the covers' (an upper bound: it assumes perfect correlation); with
+    Euler allocation and one ``by`` column, capital's is the segment's own
+    (its ES contribution's), and the capital charge's follows it in
+    proportion.
     """
     f = cover_figures(r, allocation)
     coc = r.scenario.lifetime.cost_of_capital
@@ -191,6 +193,12 @@ def pricing_table(r: "SimulationResult", by: str | list[str] | None = None,
     g = f.groupby(keys, sort=True, dropna=False)[add].sum()
     g.insert(0, "n_covers", f.groupby(keys, sort=True, dropna=False).size())
     g = g.reset_index()
+    if allocation == "euler" and by is not None and len(keys) == 1:
+        # a segment's own capital error (its ES contribution's), not the sum of its covers'
+        _, se = _euler_capital(r, keys[0], g[keys[0]], g["el"].to_numpy(), g["el_se"].to_numpy())
+        with np.errstate(divide="ignore", invalid="ignore"):
+            years = np.where(g["capital"] != 0, g["capital_years_pv"] / g["capital"], 0.0)
+        g["capital_se"], g["capital_years_pv_se"] = se, se * np.abs(years)
     ey = g["exposure_years_pv"].to_numpy(float)
     with np.errstate(divide="ignore", invalid="ignore"):
         g["premium_rate"] = np.where(ey > 0, g["premium_pv"] / ey, 0.0)
