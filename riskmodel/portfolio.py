@@ -609,6 +609,8 @@ def extend_portfolio(base: Portfolio, path) -> tuple[Portfolio, list[str]]:
         elif table in TABLES or len(old):
             raws[table] = (old, base.sources.get(table, table), None)
     out = _build(raws, base.reference, {**base.file_hashes, **{f"new_{k}": v for k, v in hashes.items()}})
+    # provenance: the book's files stay under their names, the new ones under new_<table>
+    out.sources = {**base.sources, **{f"new_{t}": src for t, (_, src, _) in new.items()}}
     ids = [str(x) for x in _as_text(new["covers"][0]["cover_id"]).dropna()] if "cover_id" in new["covers"][0] else []
     return out, ids
 

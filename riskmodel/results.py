@@ -233,7 +233,8 @@ class SimulationResult:
             "method": self.method,
             "portfolio_sha256": p.content_hash,
             "portfolio_files": {t: {"path": p.sources.get(t), "sha256": p.file_hashes.get(t)}
-                                for t in ("exporters", "importers", "covers", "schedules") if t in p.sources},
+                                for t in ("exporters", "importers", "covers", "schedules", "new_exporters",
+                                          "new_importers", "new_covers", "new_schedules") if t in p.sources},
             "reference": p.reference.sources,
             "n_covers": int(len(p.covers)),
             "n_covers_live": int(len(self.model.covers)),

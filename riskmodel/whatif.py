@@ -68,7 +68,7 @@ def _chained_into_book(combined: Portfolio, new_ids: list[str]) -> list[Problem]
     is_new = cov["cover_id"].isin(set(new_ids)).to_numpy()
     book = cov[~is_new & cov["contract_id"].notna().to_numpy()]
     last_start = book.groupby("contract_id")["start"].max()
-    src = combined.sources.get("covers", "new covers")
+    src = combined.sources.get("new_covers", "new covers")
     csv = str(src).endswith(".csv")
     out = []
     for i in np.flatnonzero(is_new & cov["contract_id"].isin(last_start.index).to_numpy()):
