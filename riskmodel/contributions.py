@@ -170,9 +170,9 @@ def contributions_table(result, by: str | None = "cover", measure: str = "es", l
         level = result.scenario.lifetime.capital_level if level is None else float(level)
         if not 0 < level < 1:
             raise ValueError(f"level must lie in (0, 1), got {level}")
-    if band is not None and not (0 < band and level is not None and band < min(level, 1 - level) * 2):
-        raise ValueError(f"band must lie in (0, {min(level or 0.5, 1 - (level or 0.5)) * 2:g}) for level {level}, "
-                         f"got {band}")
+    if band is not None and level is not None and not 0 < band <= min(level, 1 - level):
+        raise ValueError(f"band must lie in (0, {min(level, 1 - level):g}] for level {level} (the band's levels "
+                         f"level - band and level + band stay inside (0, 1)), got {band}")
     attrs = cover_attributes(result.model.covers, result.portfolio)
     col, codes, labels = segment_codes(attrs, by)
     n_seg = len(labels)
