@@ -72,6 +72,9 @@ class Concentration:
     def __str__(self) -> str:
         return self.summary()
 
+    def _repr_html_(self) -> str:
+        return "<pre>" + self.summary().replace("&", "&amp;").replace("<", "&lt;") + "</pre>"
+
 
 def concentration_table(result, limits=None, top: int = 10, level: float | None = None,
                         dimensions=DIMENSIONS) -> Concentration:
