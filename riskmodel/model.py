@@ -317,7 +317,7 @@ def compile_model(portfolio: Portfolio, scenario: Scenario) -> CompiledModel:
         0.0 if (p == "credit" or not calls.enabled) else
         getattr(calls.rate_without_default if od else calls.rate_without_default_conditional, p)
         for p, od in zip(prod, on_demand)
-    ])
+    ]) * calls.rate_multiplier
     cv_imp = live_cov["importer_id"].map(imp_pos).to_numpy(np.int64)
     cv_event = imp_event[cv_imp] if n_c else np.full(len(live_cov), -1, dtype=np.int64)
     kinds = imp["kind"].to_numpy()[cv_imp - n_e] if len(live_cov) else np.array([], dtype=object)

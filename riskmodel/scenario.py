@@ -277,6 +277,8 @@ class Calls(_Strict):
     # conditional guarantees need proof of default: a quarter of the on-demand rate (judgement)
     rate_without_default_conditional: GuaranteeRates = GuaranteeRates(bid=0.0005, advance_payment=0.001,
                                                                       performance=0.00125, warranty=0.00075)
+    rate_multiplier: float = Field(1.0, ge=0, description="factor on every rate of calls without default "
+                                   "(a stress: a wave of unfair calls); stacked stresses multiply")
 
 
 class LGDSpec(_Strict):
@@ -431,27 +433,109 @@ def _read_toml(path: Path) -> tuple[dict, str]:
     return data, hashlib.sha256(raw).hexdigest()
 
 
+# Stacking stresses: multipliers multiply, event probabilities take the larger, anything else the later.
+_MULTIPLY = {("pd_multipliers", "exporter"), ("pd_multipliers", "importer"), ("calls", "rate_multiplier")}
+_MAX = {("country_events", "call_rate_multiplier")}  # an absolute factor (baseline 10): the larger one
+_MULTIPLY_MAPS = {("pd_multipliers", "by_kind"), ("pd_multipliers", "by_region"), ("pd_multipliers", "by_country"),
+                  ("pd_multipliers", "by_sector"), ("reporting", "fx_risk", "shock")}
+_MAX_MAPS = {("country_events", "probability")}
+
+
+def stack(*deltas: dict) -> dict:
+    """Compose scenario changes (each relative to the baseline) into one: PD multipliers, the call-rate
+    multiplier and FX shocks multiply (each is relative to 1); per-country event probabilities and the
+    after-event call factor take the larger; any other key takes the later file's value. So stresses
+    stack: SME distress on top of a regional conflict."""
+    out: dict = {}
+    for d in deltas:
+        out = _stack_two(out, d, ())
+    return out
+
+
+def _stack_two(a: dict, b: dict, path: tuple) -> dict:
+    out = dict(a)
+    for k, v in b.items():
+        here = (*path, k)
+        if k not in out:
+            out[k] = v
+        elif here in _MULTIPLY and _is_number(v) and _is_number(out[k]):
+            out[k] = out[k] * v
+        elif here in _MAX and _is_number(v) and _is_number(out[k]):
+            out[k] = max(out[k], v)
+        elif (here in _MULTIPLY_MAPS or here in _MAX_MAPS) and isinstance(v, dict) and isinstance(out[k], dict):
+            merged = dict(out[k])
+            for c, x in v.items():
+                if c in merged and _is_number(x) and _is_number(merged[c]):
+                    merged[c] = merged[c] * x if here in _MULTIPLY_MAPS else max(merged[c], x)
+                else:
+                    merged[c] = x
+            out[k] = merged
+        elif isinstance(v, dict) and isinstance(out[k], dict):
+            out[k] = _stack_two(out[k], v, here)
+        else:
+            out[k] = v
+    return out
+
+
+def changes(delta: dict, base: dict | None = None) -> dict:
+    """``delta`` without the keys whose values equal the baseline's: what a file really changes (a file
+    extending ``baseline.toml`` carries every baseline value with it)."""
+    base = BASELINE if base is None else base
+    out = {}
+    for k, v in delta.items():
+        b = base.get(k) if isinstance(base, dict) else None
+        if isinstance(v, dict) and isinstance(b, dict):
+            sub = changes(v, b)
+            if sub:
+                out[k] = sub
+        elif k not in base or _normal(v) != _normal(b):
+            out[k] = v
+    return out
+
+
+def _normal(v):
+    return json.loads(json.dumps(v, default=str))
+
+
+def _is_number(x) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
 def _resolve(path: Path, chain: tuple[Path, ...]) -> tuple[dict, list[dict]]:
+    """The file's changes relative to the baseline (following ``extends``: one file, whose values it
+    overrides, or a list of files, stacked), and the files it was read from."""
     path = path.resolve()
     if path in chain:
         cycle = " -> ".join(p.name for p in (*chain, path))
         raise InputError([Problem(str(path), "scenario", f"'extends' forms a cycle: {cycle}", "extends")], "scenario")
     data, sha = _read_toml(path)
     parent = data.pop("extends", None)
+    me = [{"path": str(path), "sha256": sha}]
     if parent is None:
-        return deep_merge(BASELINE, data), [{"path": str(path), "sha256": sha}]
-    if not isinstance(parent, str):
-        raise InputError([Problem(str(path), "scenario", "must be a file name (a string)", "extends", value=parent)],
-                         "scenario")
-    ppath = path.parent / parent
-    if not ppath.is_file() and Path(parent).name == "baseline.toml":
-        base, sources = BASELINE, [{"path": "builtin:baseline", "sha256": None}]
-    elif not ppath.is_file():
-        raise InputError([Problem(str(path), "scenario", f"extends a file that does not exist: {ppath}",
+        return data, me
+    parents = [parent] if isinstance(parent, str) else parent
+    if not isinstance(parents, list) or not parents or not all(isinstance(x, str) for x in parents):
+        raise InputError([Problem(str(path), "scenario", "must be a file name or a list of file names (stacked)",
                                   "extends", value=parent)], "scenario")
-    else:
-        base, sources = _resolve(ppath, (*chain, path))
-    return deep_merge(base, data), sources + [{"path": str(path), "sha256": sha}]
+    deltas, sources = [], []
+    for name in parents:
+        ppath = path.parent / name
+        if not ppath.is_file() and Path(name).name == "baseline.toml":
+            d, src = {}, [{"path": "builtin:baseline", "sha256": None}]
+        elif not ppath.is_file():
+            raise InputError([Problem(str(path), "scenario", f"extends a file that does not exist: {ppath}",
+                                      "extends", value=name)], "scenario")
+        else:
+            d, src = _resolve(ppath, (*chain, path))
+        deltas.append(changes(d))
+        sources += src
+    return deep_merge(stack(*deltas), data), sources + me
+
+
+def scenario_delta(path: str | Path) -> tuple[dict, list[dict]]:
+    """A scenario file's changes relative to the baseline (for stacking), and its sources."""
+    delta, sources = _resolve(Path(path), ())
+    return changes(delta), sources
 
 
 def load_scenario(path: str | Path | None = None) -> Scenario:
@@ -460,8 +544,8 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
         sc = Scenario()
         sc._sources = [{"path": "builtin:baseline", "sha256": None}]
         return sc
-    data, sources = _resolve(Path(path), ())
-    sc = _validate(data, str(path))
+    delta, sources = _resolve(Path(path), ())
+    sc = _validate(deep_merge(BASELINE, delta), str(path))
     sc._sources = sources
     return sc
 
