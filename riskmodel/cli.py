@@ -228,6 +228,37 @@ def concentration_main(limits=None, top=10, level=None, out=None, json_out=False
     return 0
 
 
+def sweep_main(spec, out, executor="local", workers=1, scheduler=None, quiet=False) -> int:
+    from .sweep_run import run_sweep
+    from .sweep_spec import load_sweep
+
+    if scheduler and executor != "dask":
+        raise click.UsageError("--scheduler needs --executor dask")
+    sweep = load_sweep(spec)  # every problem of the spec, its files and its points, before any work
+    res = run_sweep(sweep, out, executor, workers, scheduler, progress=not quiet and sys.stderr.isatty())
+    rate = res["ran"] / res["seconds"] * 60 if res["seconds"] > 0 else 0.0
+    click.echo(f"sweep {sweep.spec.name!r}: {res['points']} points, {res['ran']} run, {res['skipped']} already in "
+               f"{out}; {res['seconds']:.1f} s ({rate:.1f} points/min, executor {executor}, {workers} worker(s))")
+    return 0
+
+
+def sweep_report_main(store, metric="ec", level=None, out=None, json_out=False) -> int:
+    from .sweep_store import Store, report
+
+    table = report(Store(store), metric, level)
+    if out:
+        table.to_csv(out, index=False) if str(out).endswith(".csv") else table.to_parquet(out, index=False)
+    if json_out:
+        click.echo(_records(table))
+        return 0
+    lv = "" if table["level"].isna().all() else f" at {table['level'].iloc[0]:g}"
+    click.echo(f"{metric.upper()}{lv} by point, ranked; change against the base point (errors in quadrature: "
+               f"points run on their own seeds)")
+    view = table.drop(columns=["metric", "level", "point", "ci_low", "ci_high"])
+    click.echo(view.to_string(index=False, float_format=lambda v: f"{v:,.4g}"))
+    return 0
+
+
 def _segment(text: str | None) -> dict[str, str] | None:
     if text is None:
         return None
@@ -403,6 +434,32 @@ def whatif_cmd(horizon, levels, **kw):
 def concentration_cmd(horizon, **kw):
     """Exposure and capital shares, Herfindahl indices, top names and limit breaches."""
     _guard(concentration_main, horizon=_horizon(horizon), **kw)
+
+
+@cli.command("sweep")
+@click.argument("spec", type=click.Path(dir_okay=False))
+@click.option("--out", required=True, type=click.Path(file_okay=False),
+              help="the results store (created, or resumed: points already there are skipped)")
+@click.option("--executor", type=click.Choice(["local", "dask"]), default="local", show_default=True,
+              help="local: processes on this machine; dask: dask.distributed (a LocalCluster, or --scheduler)")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="worker processes (results do not depend on it)")
+@click.option("--scheduler", help="address of a running dask scheduler, e.g. tcp://10.0.0.5:8786")
+@click.option("--quiet", is_flag=True, help="no progress on stderr")
+def sweep_cmd(**kw):
+    """Run a sweep of scenarios and parameters into a resumable Parquet store."""
+    _guard(sweep_main, **kw)
+
+
+@cli.command("sweep-report")
+@click.argument("store", type=click.Path(file_okay=False))
+@click.option("--metric", type=click.Choice(["el", "sd", "var", "es", "ec"]), default="ec", show_default=True)
+@click.option("--level", type=float, help="confidence level (default the sweep's highest)")
+@click.option("--out", type=click.Path(dir_okay=False), help="write the table (.csv or .parquet)")
+@click.option("--json", "json_out", is_flag=True, help="print the table as JSON records")
+def sweep_report_cmd(**kw):
+    """Compare the points of a sweep: ranked, against the base point, with errors."""
+    _guard(sweep_report_main, **kw)
 
 
 @cli.command()

@@ -21,6 +21,18 @@ from .estimators import Estimate, LossSample
 from .schema import COUNT_COLUMNS, LOSS_COMPONENTS, LOSSES_SCHEMA, METRICS_SCHEMA, conform
 
 
+def metrics_table(s: LossSample, scenario: str, levels, thresholds=()) -> pd.DataFrame:
+    """The tidy metrics table (METRICS_SCHEMA) of a loss sample: EL, SD, and VaR, ES, EC at each level."""
+    rows = [("el", None, s.mean()), ("sd", None, s.sd())]
+    for lv in levels:
+        rows += [("var", lv, s.var(lv)[0]), ("es", lv, s.es(lv)), ("ec", lv, s.ec(lv))]
+    rows += [("p_exceed", t, s.prob_exceed(t)) for t in thresholds]
+    df = pd.DataFrame([{"scenario": scenario, "metric": m, "level": lv, "value": e.value, "se": e.se,
+                        "ci_low": e.ci_low, "ci_high": e.ci_high} for m, lv, e in rows])
+    df["level"] = pd.array(df["level"].tolist(), dtype="Float64")
+    return conform(df, METRICS_SCHEMA)
+
+
 class SimulationResult:
     """Per-simulation losses and the metrics estimated from them."""
 
@@ -119,18 +131,7 @@ class SimulationResult:
                 raise ValueError(f"confidence levels must lie in (0, 1), got {lv}")
         key = (levels, thresholds)
         if key not in self._metric_cache:
-            s = self.sample
-            rows = [("el", None, s.mean()), ("sd", None, s.sd())]
-            for lv in levels:
-                rows += [("var", lv, s.var(lv)[0]), ("es", lv, s.es(lv)), ("ec", lv, s.ec(lv))]
-            rows += [("p_exceed", t, s.prob_exceed(t)) for t in thresholds]
-            df = pd.DataFrame([
-                {"scenario": self.scenario.name, "metric": m, "level": lv, "value": e.value, "se": e.se,
-                 "ci_low": e.ci_low, "ci_high": e.ci_high}
-                for m, lv, e in rows
-            ])
-            df["level"] = pd.array(df["level"].tolist(), dtype="Float64")
-            self._metric_cache[key] = conform(df, METRICS_SCHEMA)
+            self._metric_cache[key] = metrics_table(self.sample, self.scenario.name, levels, thresholds)
         return self._metric_cache[key].copy()
 
     def conf_int(self, levels=None, thresholds=()) -> pd.DataFrame:
