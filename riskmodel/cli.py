@@ -243,6 +243,8 @@ def sweep_main(spec, out, executor="local", workers=1, scheduler=None, quiet=Fal
 
 
 def sweep_report_main(store, metric="ec", level=None, out=None, json_out=False) -> int:
+    import numpy as np
+
     from .sweep_store import Store, report
 
     table = report(Store(store), metric, level)
@@ -254,8 +256,12 @@ def sweep_report_main(store, metric="ec", level=None, out=None, json_out=False) 
     lv = "" if table["level"].isna().all() else f" at {table['level'].iloc[0]:g}"
     click.echo(f"{metric.upper()}{lv} by point, ranked; change against the base point (errors in quadrature: "
                f"points run on their own seeds)")
-    view = table.drop(columns=["metric", "level", "point", "ci_low", "ci_high"])
+    view = table.drop(columns=["metric", "level", "point", "ci_low", "ci_high", "warning"])
+    view["!"] = np.where(table["warning"] != "", "*", "")
     click.echo(view.to_string(index=False, float_format=lambda v: f"{v:,.4g}"))
+    flagged = table[table["warning"] != ""]
+    for r in flagged.itertuples():
+        click.echo(f"* {r.label} {r.point}: {r.warning}")
     return 0
 
 

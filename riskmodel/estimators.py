@@ -191,10 +191,20 @@ class LossSample:
     def tail_warning(self, level: float) -> str | None:
         """Say when too few simulations lie beyond a level for its interval to close."""
         if self.weighted:  # importance sampling: count the simulations actually drawn beyond the quantile
-            beyond = int(np.sum(self.x > self.quantile_at(level)))
+            q = self.quantile_at(level)
+            beyond = int(np.sum(self.x > q))
             if beyond < 10:
                 return (f"only {beyond} simulations lie beyond the {level} quantile: its interval is unreliable; "
                         f"increase n_sims or aim the importance sampling at this level")
+            # and how many they are worth: a few heavy weights mean the sampling missed a route to the tail,
+            # and the standard errors, estimated from the same few, understate the error
+            w = self.w[self.x >= q]
+            ess = float(w.sum() ** 2 / np.sum(w * w))
+            if ess < 10:
+                return (f"the tail beyond the {level} quantile rests on {ess:.1f} effective simulations (one holds "
+                        f"{w.max() / w.sum():.0%} of its weight): the importance sampling under-samples a route to "
+                        f"this tail and the errors there are unreliable; increase n_sims, raise "
+                        f"simulation.importance.defensive, or use method = 'plain'")
             return None
         tail = self.n * (1 - level)
         if level + self.z * np.sqrt(level * (1 - level) / self.n) >= 1.0 or tail < 10:

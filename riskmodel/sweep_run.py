@@ -20,6 +20,7 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from contextlib import contextmanager
 
 import numpy as np
+import pandas as pd
 
 from .sweep_spec import Sweep
 from .sweep_store import Store, point_table
@@ -72,6 +73,8 @@ def merge_point(pieces: list[dict], sc, levels, metrics_wanted) -> tuple:
         weight = cell_corrected(np.concatenate([p["weight"] for p in pieces]), strata, pieces[0]["n_cells"])
     sample = LossSample(loss.sum(axis=1), weight, sc.simulation.ci_level, strata)
     table = metrics_table(sample, sc.name, levels)
+    warn = {lv: sample.tail_warning(lv) or "" for lv in levels}
+    table["warning"] = [warn.get(lv, "") if lv is not pd.NA and lv == lv else "" for lv in table["level"]]
     return table[table["metric"].isin(metrics_wanted)].reset_index(drop=True), method
 
 

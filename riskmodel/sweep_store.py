@@ -27,7 +27,7 @@ from .schema import METRICS_SCHEMA
 
 #: columns a point adds to the metrics table (then one column per grid parameter)
 POINT_COLUMNS = {"point": "string", "label": "string", "stack": "string", "seed": "int64", "n_sims": "int64",
-                 "method": "string"}
+                 "method": "string", "warning": "string"}  # warning: the estimator's, at that level ("" if none)
 PART = "part-0.parquet"
 
 
@@ -131,7 +131,7 @@ def report(store: Store, metric: str = "ec", level: float | None = None) -> pd.D
     base = sel[sel["label"] == "base"]
     params = m.get("params", [])
     base_row = base.iloc[0] if len(base) else None
-    out = sel[["point", "label", "stack", *params, "value", "se", "ci_low", "ci_high"]].copy()
+    out = sel[["point", "label", "stack", *params, "value", "se", "ci_low", "ci_high", "warning"]].copy()
     if base_row is not None and len(params):  # the base at the same grid values, else the first base point
         key = out[params].astype(str).agg("|".join, axis=1)
         bkey = base[params].astype(str).agg("|".join, axis=1)
@@ -152,4 +152,4 @@ def report(store: Store, metric: str = "ec", level: float | None = None) -> pd.D
     out.insert(1, "level", level)
     out = out.sort_values(["value", "label"], ascending=[False, True]).reset_index(drop=True)
     out.insert(0, "rank", np.arange(1, len(out) + 1))
-    return out
+    return out[[c for c in out.columns if c != "warning"] + ["warning"]]

@@ -136,3 +136,21 @@ def test_tail_quantile_under_weights_uses_the_tail_weights():
     # T(0) = (0.004 + 0.001) / 5 = 1e-3 and T(10) = 2e-4: the 0.999 VaR is 0, the 0.9999 VaR is 20
     assert s.quantile_at(0.999) == 0.0
     assert s.quantile_at(0.9999) == 20.0
+
+
+def test_a_tail_carried_by_a_few_heavy_weights_is_flagged():
+    """Importance sampling that misses a route to the tail leaves a few heavily weighted simulations there:
+    the tail's effective sample size says so (the standard error, estimated from the same few, cannot)."""
+    rng = np.random.default_rng(0)
+    n = 4000
+    x = rng.exponential(1.0, n)
+    w = np.ones(n)
+    top = np.argsort(x)[-600:]  # the tail oversampled with light weights (0.03 each, 18 in all) ...
+    w[top] = 0.03
+    heavy = w.copy()
+    heavy[top[300]] = 20.0  # ... and one heavy simulation inside it
+    msg = LossSample(x, heavy).tail_warning(0.99)
+    assert msg is not None and "effective simulations" in msg and "importance" in msg
+    even = w.copy()
+    even[top] = 38.0 / 600  # the same tail weight, spread evenly
+    assert LossSample(x, even).tail_warning(0.99) is None
