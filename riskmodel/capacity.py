@@ -49,6 +49,11 @@ class Capacity:
     table: pd.DataFrame
     curve: pd.DataFrame  # the measure on the search grid: scale, value, se
 
+    def _repr_html_(self) -> str:
+        import html
+
+        return f"<pre>{html.escape(str(self))}</pre>" + self.table.to_html(index=False, float_format=lambda v: f"{v:,.4g}")
+
     def __str__(self) -> str:
         r = self.table.iloc[0]
         return (f"capacity ({r.measure} at {r.level:g}, budget {r.budget:,.0f}): {r.scale:.4g} x the new covers "

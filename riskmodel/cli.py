@@ -88,7 +88,7 @@ def run_main(portfolio=None, scenario=None, sims=None, seed=None, levels=None, t
                        .rename(columns={"level": "threshold"}).to_string(index=False))
         if out:
             click.echo(f"\nwrote {Path(out) / 'metrics.parquet'}, metrics.csv, losses.parquet, lifetime.csv, "
-                       f"cashflows.parquet, pricing.parquet, collateral.parquet, policy.csv, run.json")
+                       f"cashflows.parquet, pricing.parquet, collateral.parquet, policy.csv, scenario.json, run.json")
     return 0
 
 
@@ -262,6 +262,14 @@ def sweep_report_main(store, metric="ec", level=None, out=None, json_out=False) 
     flagged = table[table["warning"] != ""]
     for r in flagged.itertuples():
         click.echo(f"* {r.label} {r.point}: {r.warning}")
+    return 0
+
+
+def report_main(results, out) -> int:
+    from .report import write_report
+
+    path = write_report(results, out)
+    click.echo(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB, self-contained: open it in any browser)")
     return 0
 
 
@@ -466,6 +474,14 @@ def sweep_cmd(**kw):
 def sweep_report_cmd(**kw):
     """Compare the points of a sweep: ranked, against the base point, with errors."""
     _guard(sweep_report_main, **kw)
+
+
+@cli.command("report")
+@click.argument("results", type=click.Path(file_okay=False))
+@click.option("-o", "--out", required=True, type=click.Path(dir_okay=False), help="the HTML file to write")
+def report_cmd(**kw):
+    """A self-contained HTML report (figures, tables, scenario, provenance) of `riskmodel run --out` results."""
+    _guard(report_main, **kw)
 
 
 @cli.command()

@@ -73,7 +73,13 @@ class Concentration:
         return self.summary()
 
     def _repr_html_(self) -> str:
-        return "<pre>" + self.summary().replace("&", "&amp;").replace("<", "&lt;") + "</pre>"
+        fmt = lambda v: f"{v:,.4g}"  # noqa: E731
+        out = "<p><b>Concentration</b> (capital = Euler contribution to ES at the capital level)</p>"
+        out += self.herfindahl.to_html(index=False, float_format=fmt)
+        if len(self.limits):
+            out += f"<p>limits: {len(self.limits)} checked, {len(self.breaches)} breached</p>"
+            out += self.breaches.to_html(index=False, float_format=fmt)
+        return out
 
 
 def concentration_table(result, limits=None, top: int = 10, level: float | None = None,

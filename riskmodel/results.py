@@ -242,6 +242,7 @@ class SimulationResult:
             "reporting_currency": self.scenario.reporting.currency,
             "elapsed_seconds": round(self.elapsed, 3),
             "run": self.run_info,
+            "warnings": self.warnings,
             "versions": {"python": platform.python_version(), "numpy": np.__version__, "numba": numba.__version__,
                          "pandas": pd.__version__, "scipy": scipy.__version__},
         }
@@ -261,6 +262,7 @@ class SimulationResult:
         self.pricing().to_parquet(d / "pricing.parquet", index=False)
         self.collateral().to_parquet(d / "collateral.parquet", index=False)
         self.policy().to_csv(d / "policy.csv", index=False)
+        (d / "scenario.json").write_text(self.scenario.model_dump_json(indent=2) + "\n")
         (d / "run.json").write_text(json.dumps(self.provenance, indent=2, default=str) + "\n")
         return d
 
@@ -338,4 +340,18 @@ class SimulationResult:
         return f"<SimulationResult scenario={self.scenario.name!r} n_sims={self.n_sims} seed={self.seed}>"
 
     def _repr_html_(self) -> str:
-        return "<pre>" + self.summary().replace("&", "&amp;").replace("<", "&lt;") + "</pre>"
+        """Jupyter: the headline and the metrics as an HTML table (amounts in the summary's unit)."""
+        import html
+
+        f, unit = self._unit()
+        sim = self.scenario.simulation
+        m = self.metrics()
+        view = pd.DataFrame({"metric": m["metric"], "level": m["level"].astype(object).where(m["level"].notna(), ""),
+                             f"value ({unit})": m["value"] / f, "std err": m["se"] / f,
+                             "CI low": m["ci_low"] / f, "CI high": m["ci_high"] / f})
+        head = (f"<p><b>riskmodel {__version__}</b> | scenario <b>{html.escape(self.scenario.name)}</b> | "
+                f"{self.n_sims:,} simulations | seed {self.seed} | {html.escape(self._method_text())} | "
+                f"{sim.horizon_years:g}-year horizon from {sim.valuation_date} | "
+                f"{int(round(sim.ci_level * 100))}% intervals</p>")
+        warn = "".join(f"<p style='color:#b22222'>warning: {html.escape(w)}</p>" for w in self.warnings)
+        return head + view.to_html(index=False, float_format=lambda v: f"{v:,.3f}", classes="riskmodel") + warn

@@ -58,7 +58,10 @@ class WhatIf:
         return self.summary()
 
     def _repr_html_(self) -> str:
-        return "<pre>" + self.summary().replace("&", "&amp;").replace("<", "&lt;") + "</pre>"
+        import html
+
+        head = html.escape(self.summary().splitlines()[0])
+        return f"<p>{head}</p>" + self.table.to_html(index=False, float_format=lambda v: f"{v:,.4g}")
 
 
 def _chained_into_book(combined: Portfolio, new_ids: list[str]) -> list[Problem]:

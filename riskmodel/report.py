@@ -1,0 +1,195 @@
+"""A self-contained HTML report of a run's results directory (``riskmodel run --out DIR``).
+
+``riskmodel report DIR -o report.html`` reads the files a run wrote, draws
+the figures (``plots.py``) into the page as PNG data, and adds the tables,
+the scenario and the provenance: one file, readable offline, no scripts.
+Optional files add sections when present: ``contributions.parquet`` (from
+``riskmodel contributions --out DIR``) and the lifetime tables.
+"""
+from __future__ import annotations
+
+import base64
+import datetime as _dt
+import html
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import __version__
+from .errors import InputError, Problem
+from .estimators import Estimate, LossSample
+from .scenario import Scenario
+
+REQUIRED = ("metrics.parquet", "losses.parquet", "run.json", "scenario.json")
+
+
+class StoredResult:
+    """The parts of a ``SimulationResult`` the figures and tables need, read back from a results directory."""
+
+    def __init__(self, d: str | Path):
+        self.dir = Path(d)
+        missing = [f for f in REQUIRED if not (self.dir / f).is_file()]
+        if missing:
+            raise InputError([Problem(str(self.dir / f), "results", "not found: a results directory is what "
+                                      "`riskmodel run --out DIR` writes; run it (again) with this version")
+                              for f in missing], "results")
+        self.provenance = json.loads((self.dir / "run.json").read_text())
+        self.scenario = Scenario.model_validate_json((self.dir / "scenario.json").read_text())
+        self._metrics = pd.read_parquet(self.dir / "metrics.parquet")
+        losses = pd.read_parquet(self.dir / "losses.parquet")
+        strata = losses["stratum"].to_numpy() if self.provenance.get("method") == "importance" else None
+        weighted = self.provenance.get("method") == "importance"
+        self.sample = LossSample(losses["loss"].to_numpy(), losses["weight"].to_numpy() if weighted else None,
+                                 self.scenario.simulation.ci_level, strata)
+        self.n_sims = len(losses)
+        self.seed = self.provenance.get("seed")
+
+    def _optional(self, name: str) -> pd.DataFrame | None:
+        f = self.dir / name
+        if not f.is_file():
+            return None
+        return pd.read_parquet(f) if f.suffix == ".parquet" else pd.read_csv(f)
+
+    @property
+    def levels(self) -> list[float]:
+        return sorted(self._metrics["level"].dropna()[self._metrics["metric"] == "var"].unique().tolist())
+
+    def _estimate(self, metric: str, level=None) -> Estimate:
+        m = self._metrics[self._metrics["metric"] == metric]
+        if level is not None:
+            m = m[(m["level"] - level).abs() < 1e-12]
+        if m.empty:
+            raise ValueError(f"{metric} at {level} is not in {self.dir / 'metrics.parquet'}")
+        r = m.iloc[0]
+        return Estimate(float(r["value"]), float(r["se"]), float(r["ci_low"]), float(r["ci_high"]))
+
+    def el(self):
+        return self._estimate("el")
+
+    def var(self, level):
+        return self._estimate("var", level)
+
+    def es(self, level):
+        return self._estimate("es", level)
+
+    def ec(self, level):
+        return self._estimate("ec", level)
+
+    def metrics(self) -> pd.DataFrame:
+        return self._metrics.copy()
+
+    def cashflows(self) -> pd.DataFrame:
+        cf = self._optional("cashflows.parquet")
+        if cf is None:
+            raise ValueError("no cashflows.parquet in the results directory")
+        return cf
+
+    def contributions(self, by=None, measure=None, level=None) -> pd.DataFrame:
+        c = self._optional("contributions.parquet")
+        if c is None:
+            raise ValueError("no contributions.parquet: write one with `riskmodel contributions --out DIR`")
+        c.attrs["portfolio_value"] = float(c["value"].sum())
+        return c
+
+    def _unit(self) -> tuple[float, str]:
+        ccy = self.scenario.reporting.currency
+        pricing = self._optional("pricing.parquet")
+        scale = float(pricing["ead"].sum()) if pricing is not None else float(np.max(self.sample.x))
+        for f, name in ((1e12, "tn"), (1e9, "bn"), (1e6, "m"), (1e3, "k")):
+            if scale / f >= 100:
+                return f, f"{ccy} {name}"
+        return 1.0, ccy
+
+
+def _png(fig) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+
+
+def _table(df: pd.DataFrame, scale: float = 1.0, money: tuple[str, ...] = ()) -> str:
+    d = df.copy()
+    for c in d.columns:
+        if str(d[c].dtype) == "Float64":  # nullable: NaN so that na_rep leaves the cell blank
+            d[c] = d[c].astype(float)
+    for c in money:
+        if c in d.columns:
+            d[c] = d[c] / scale
+    return d.to_html(index=False, float_format=lambda v: f"{v:,.4g}", na_rep="", border=0, classes="t")
+
+
+CSS = """body{font-family:Helvetica,Arial,sans-serif;max-width:1000px;margin:2em auto;color:#222;line-height:1.4}
+h1{color:#1f4e79;margin-bottom:0}h2{color:#1f4e79;border-bottom:2px solid #9bb7d4;padding-bottom:.2em;margin-top:2em}
+.meta{color:#555}.t{border-collapse:collapse;margin:.5em 0;font-size:.9em}.t th,.t td{padding:.25em .7em;
+text-align:right;border-bottom:1px solid #ddd}.t th{background:#eef3f8}img{max-width:100%;border:1px solid #eee}
+.warn{color:#b22222}pre{background:#f6f6f6;padding:1em;overflow-x:auto;font-size:.8em}figure{margin:1em 0}
+figcaption{color:#555;font-size:.9em}"""
+
+
+def build_report(results_dir: str | Path) -> str:
+    """The report of ``results_dir`` as one HTML string."""
+    from . import plots
+
+    r = StoredResult(results_dir)
+    f, unit = r._unit()
+    p = r.provenance
+    name = html.escape(r.scenario.name)
+    parts = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>riskmodel report: {name}</title>"
+             f"<style>{CSS}</style></head><body>",
+             f"<h1>Portfolio risk report: {name}</h1>",
+             f"<p class='meta'>{html.escape(r.scenario.description)}<br>{p.get('n_sims', 0):,} simulations, seed "
+             f"{p.get('seed')}, {html.escape(str(p.get('method')))}; "
+             f"{r.scenario.simulation.horizon_years:g}-year horizon from {r.scenario.simulation.valuation_date}; "
+             f"amounts in {unit}; {int(round(r.scenario.simulation.ci_level * 100))}% confidence intervals. "
+             f"Report by riskmodel {__version__} on "
+             f"{_dt.datetime.now(_dt.timezone.utc):%Y-%m-%d %H:%M} UTC from {html.escape(str(r.dir))}.</p>"]
+    warnings = p.get("warnings") or []
+    parts += [f"<p class='warn'>warning: {html.escape(w)}</p>" for w in warnings]
+    m = r.metrics()
+    parts += ["<h2>Capital</h2>", _table(m.drop(columns=["scenario"]), f, ("value", "se", "ci_low", "ci_high"))]
+    figs = [("loss_distribution", plots.loss_distribution(r), "The simulated loss distribution (log scale), with EL, "
+             "VaR and ES at the highest level and their confidence intervals shaded."),
+            ("exceedance", plots.exceedance_curve(r), "Probability that the loss exceeds x, with its confidence band: "
+             "read the loss at a return period, or the chance of exhausting a capital budget.")]
+    horizon = r.scenario.simulation.horizon_years
+    if horizon > 1 and (r.dir / "cashflows.parquet").is_file():
+        figs.append(("lifetime", plots.lifetime_claims(r), "Claims by year: expected (with error bars), the 5-95% "
+                     "range of simulations and the 99.5% quantile; recoveries arrive after the lag."))
+    if (r.dir / "contributions.parquet").is_file():
+        c = r.contributions()
+        figs.append(("contributions", plots.contributions(r, by=c["by"].iloc[0], measure=c["measure"].iloc[0]),
+                     "Who consumes the capital: Euler contributions by segment, summing to the portfolio figure."))
+    parts.append("<h2>Figures</h2>")
+    for key, fig, caption in figs:
+        parts.append(f"<figure id='{key}'><img alt='{key}' src='{_png(fig)}'><figcaption>{html.escape(caption)}"
+                     "</figcaption></figure>")
+    life, policy, pricing = r._optional("lifetime.csv"), r._optional("policy.csv"), r._optional("pricing.parquet")
+    if life is not None:
+        parts += ["<h2>Lifetime</h2>", _table(life.drop(columns=["scenario"]), f, ("value", "se", "ci_low", "ci_high"))]
+    if policy is not None:
+        parts += ["<h2>What the programme buys</h2>", _table(policy.drop(columns=["scenario"]))]
+    if pricing is not None:
+        cols = ["cover_id", "ead", "premium_pv", "el_pv", "capital", "capital_charge_pv", "premium_rate",
+                "risk_adjusted_rate", "risk_adjusted_rate_se", "adequate"]
+        top = pricing.sort_values("capital", ascending=False).head(10)[cols]
+        money = ("ead", "premium_pv", "el_pv", "capital", "capital_charge_pv")
+        parts += ["<h2>Pricing: the ten covers using most capital</h2>",
+                  f"<p>Of {len(pricing)} live covers, {int((~pricing['adequate']).sum())} charge less than their "
+                  f"risk-adjusted rate (EL plus the cost of their capital) on the point estimates.</p>",
+                  _table(top, f, money)]
+    parts += ["<h2>Scenario</h2><details><summary>resolved parameters</summary><pre>"
+              + html.escape(json.dumps(r.scenario.model_dump(mode="json"), indent=2, default=str)) + "</pre></details>",
+              "<h2>Provenance</h2><pre>" + html.escape(json.dumps(p, indent=2, default=str)) + "</pre>",
+              "</body></html>"]
+    return "\n".join(parts)
+
+
+def write_report(results_dir: str | Path, out: str | Path) -> Path:
+    text = build_report(results_dir)
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    return out
