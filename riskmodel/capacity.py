@@ -52,7 +52,8 @@ class Capacity:
     def _repr_html_(self) -> str:
         import html
 
-        return f"<pre>{html.escape(str(self))}</pre>" + self.table.to_html(index=False, float_format=lambda v: f"{v:,.4g}")
+        table = self.table.to_html(index=False, float_format=lambda v: f"{v:,.4g}")
+        return f"<pre>{html.escape(str(self))}</pre>" + table
 
     def __str__(self) -> str:
         r = self.table.iloc[0]

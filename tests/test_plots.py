@@ -88,7 +88,8 @@ def test_sweep_heatmap_cells_are_the_store(tmp_path):
     lib = REPO / "scenarios"
     (tmp_path / "s.toml").write_text(f'n_sims = 2000\nmethod = "plain"\nlevels = [0.99]\n[[scenarios]]\n'
                                      f'label = "x"\nstack = ["{lib / "sme_distress.toml"}"]\n[grid]\n'
-                                     '"pd_multipliers.importer" = [1.0, 2.0, 3.0]\n"calls.rate_multiplier" = [1.0, 2.0]\n')
+                                     '"pd_multipliers.importer" = [1.0, 2.0, 3.0]\n'
+                                     '"calls.rate_multiplier" = [1.0, 2.0]\n')
     run_sweep(load_sweep(tmp_path / "s.toml"), tmp_path / "store")
     fig = _render(plots.sweep_heatmap(tmp_path / "store", "pd_multipliers.importer", "calls.rate_multiplier", "ec"))
     ax = fig.axes[0]
