@@ -238,7 +238,8 @@ def sweep_main(spec, out, executor="local", workers=1, scheduler=None, quiet=Fal
     res = run_sweep(sweep, out, executor, workers, scheduler, progress=not quiet and sys.stderr.isatty())
     rate = res["ran"] / res["seconds"] * 60 if res["seconds"] > 0 else 0.0
     click.echo(f"sweep {sweep.spec.name!r}: {res['points']} points, {res['ran']} run, {res['skipped']} already in "
-               f"{out}; {res['seconds']:.1f} s ({rate:.1f} points/min, executor {executor}, {workers} worker(s))")
+               f"{out}; {res['seconds']:.1f} s ({rate:.1f} points/min, executor {executor}, "
+               f"{f'scheduler {scheduler}' if scheduler else f'{workers} worker(s)'})")
     return 0
 
 
