@@ -346,6 +346,20 @@ def _with(opts):
     return deco
 
 
+_sim_opts = [
+    click.option("--portfolio", type=click.Path(), help="portfolio (default: the bundled sample)"),
+    click.option("--scenario", type=click.Path(dir_okay=False), help="scenario TOML (default: built-in baseline)"),
+    click.option("--sims", type=click.IntRange(min=1), help="number of simulations"),
+    click.option("--seed", type=click.IntRange(0, 2**63 - 1), help="random seed"),
+    click.option("--method", type=click.Choice(["plain", "importance", "auto"]), help="sampling method"),
+    click.option("--horizon", help="loss horizon, e.g. 1y or 5y"),
+    click.option("--json", "json_out", is_flag=True, help="print the result as JSON"),
+    click.option("--threads", type=click.IntRange(min=1), help="threads (results do not depend on it)"),
+    *_ref_opts,
+    click.option("--quiet", is_flag=True, help="no progress on stderr"),
+]
+
+
 @cli.command()
 @click.option("--portfolio", type=click.Path(), help="directory of CSV/Parquet tables or an .xlsx workbook "
               "(default: the bundled sample portfolio)")
@@ -379,34 +393,13 @@ def run(levels, thresholds, horizon, **kw):
               help="ec: EC reaches the budget; exhaustion: P(loss > budget) reaches --limit")
 @click.option("--level", type=float, help="EC confidence level (default [lifetime] capital_level)")
 @click.option("--limit", type=float, help="probability limit for --measure exhaustion, e.g. 0.001")
-@click.option("--portfolio", type=click.Path(), help="portfolio (default: the bundled sample)")
-@click.option("--scenario", type=click.Path(dir_okay=False), help="scenario TOML (default: built-in baseline)")
-@click.option("--sims", type=click.IntRange(min=1), help="number of simulations")
-@click.option("--seed", type=click.IntRange(0, 2**63 - 1), help="random seed")
-@click.option("--method", type=click.Choice(["plain", "importance", "auto"]), help="sampling method")
-@click.option("--horizon", help="loss horizon, e.g. 1y or 5y")
 @click.option("--out", type=click.Path(file_okay=False), help="write capacity.csv and capacity_curve.csv here")
-@click.option("--json", "json_out", is_flag=True, help="print the result as JSON")
-@click.option("--threads", type=click.IntRange(min=1), help="threads (results do not depend on it)")
-@_with(_ref_opts)
-@click.option("--quiet", is_flag=True, help="no progress on stderr")
+@_with(_sim_opts)
 def capacity_cmd(horizon, **kw):
     """How much more exposure fits a capital budget (root search on common random numbers)."""
     _guard(capacity_main, horizon=_horizon(horizon), **kw)
 
 
-_sim_opts = [
-    click.option("--portfolio", type=click.Path(), help="portfolio (default: the bundled sample)"),
-    click.option("--scenario", type=click.Path(dir_okay=False), help="scenario TOML (default: built-in baseline)"),
-    click.option("--sims", type=click.IntRange(min=1), help="number of simulations"),
-    click.option("--seed", type=click.IntRange(0, 2**63 - 1), help="random seed"),
-    click.option("--method", type=click.Choice(["plain", "importance", "auto"]), help="sampling method"),
-    click.option("--horizon", help="loss horizon, e.g. 1y or 5y"),
-    click.option("--json", "json_out", is_flag=True, help="print the table as JSON records"),
-    click.option("--threads", type=click.IntRange(min=1), help="threads (results do not depend on it)"),
-    *_ref_opts,
-    click.option("--quiet", is_flag=True, help="no progress on stderr"),
-]
 
 
 @cli.command("contributions")

@@ -33,6 +33,14 @@ def discount(t, scenario: Scenario) -> np.ndarray:
     return np.where(t <= 0, 1.0, np.exp(-t * np.log1p(r)))
 
 
+def mean_se(s1: np.ndarray, s2: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Means and iid standard errors from per-cover sums ``s1 = sum w x`` and ``s2 = sum (w x)^2`` over ``n``
+    simulations (per-cover losses are rare events: no cancellation to fear in ``s2 / n - mu^2``)."""
+    mu = s1 / n
+    var = np.maximum(s2 / n - mu * mu, 0.0) * n / max(n - 1, 1)
+    return mu, np.sqrt(var / n)
+
+
 class ClaimsCollector:
     """Cash flows by period, present values and per-cover sums of one run."""
 

@@ -37,6 +37,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .collect import mean_se
 from .kernels.contributions import centred_squares_nb, segment_hits_nb
 from .schema import CONTRIBUTIONS_SCHEMA, conform
 from .segments import cover_attributes, segment_codes
@@ -57,7 +58,7 @@ def _se_of_means(ptr, seg, x, b, s, v, h, n_h, n):
     first -= np.bincount(h, weights=b * s, minlength=n_str)[:, None] * v[None, :]
     m = first / n_h[:, None]
     ss = np.zeros((n_str, n_seg))
-    centred_squares_nb(ptr, seg.astype(np.int64), x, b, s, h, v, m, ss)
+    centred_squares_nb(ptr, seg, x, b, s, h, v, m, ss)
     others = n_h - np.bincount(h, weights=(b != 0.0).astype(float), minlength=n_str)  # rows where y = 0
     ss += others[:, None] * m * m
     var = (ss * (n_h / np.maximum(n_h - 1, 1))[:, None]).sum(axis=0)
@@ -87,7 +88,7 @@ class _TailView:
             self.sims = tail.sims[keep]
             rec = keep[tail.row]
             r = (np.cumsum(keep) - 1)[tail.row[rec]]
-            self.seg = codes[tail.cover[rec]]
+            self.seg = codes[tail.cover[rec]].astype(np.int64, copy=False)
             self.x = tail.loss[rec]
         self.row = r
         self.ptr = np.concatenate([[0], np.cumsum(np.bincount(r, minlength=n_rows))]).astype(np.int64)
@@ -107,7 +108,7 @@ class _TailView:
 
     def hits(self, rows: np.ndarray, n_seg: int) -> np.ndarray:
         """How many of the rows where ``rows`` is true each segment lost something in."""
-        return segment_hits_nb(self.ptr, self.seg.astype(np.int64), self.x, rows, n_seg)
+        return segment_hits_nb(self.ptr, self.seg, self.x, rows, n_seg)
 
 
 def var_contributions(result, codes, n_seg, level, band=None, dense=None):
@@ -130,8 +131,10 @@ def var_contributions(result, codes, n_seg, level, band=None, dense=None):
     return q * r, np.hypot(q * se_r, r * se_q), hits, t
 
 
-def es_contributions(result, codes, n_seg, level, band=None, dense=None):
-    v, _, _, t = var_contributions(result, codes, n_seg, level, band, dense)
+def es_contributions(result, codes, n_seg, level, band=None, dense=None, var=None):
+    """Value, standard error and tail simulations per segment of the ES at ``level``; ``var``: this level's
+    ``var_contributions`` when the caller has them already."""
+    v, _, _, t = var if var is not None else var_contributions(result, codes, n_seg, level, band, dense)
     q = result.sample.quantile_at(level)
     beyond = t.loss > q
     b = t.w * beyond / (1.0 - level)
@@ -143,10 +146,9 @@ def es_contributions(result, codes, n_seg, level, band=None, dense=None):
 
 def el_contributions(result, codes, n_seg):
     acc, n = result._claims.acc, result.n_sims
-    mu = acc[:, 0] / n
-    var = np.maximum(acc[:, 1] / n - mu * mu, 0.0) * n / max(n - 1, 1)
+    _, se = mean_se(acc[:, 0], acc[:, 1], n)
     return (np.bincount(codes, weights=acc[:, 0], minlength=n_seg) / n,
-            np.bincount(codes, weights=np.sqrt(var / n), minlength=n_seg),
+            np.bincount(codes, weights=se, minlength=n_seg),
             np.full(n_seg, result.n_sims, dtype=np.int64))
 
 

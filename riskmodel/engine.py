@@ -185,6 +185,13 @@ def cell_corrected(weight: np.ndarray, cells: np.ndarray, n_cells: int) -> np.nd
     return weight * ((cells.size / n_cells) / per_cell[cells])
 
 
+def is_design(model: CompiledModel, scenario: Scenario):
+    """The importance-sampling design of ``model`` under the scenario's ``[simulation.importance]``."""
+    sim = scenario.simulation
+    imp = sim.importance
+    return design(model, sparse_index(model), imp.level or max(sim.levels), imp.defensive, imp.strata, imp.twisted)
+
+
 def resolve_method(scenario: Scenario) -> str:
     sim = scenario.simulation
     if sim.method == "auto":
@@ -229,9 +236,7 @@ def simulate(portfolio: Portfolio, scenario: Scenario | None = None, *, n_sims: 
                                 cover_segment, n_segments)
     t0 = time.perf_counter()
     if how == "importance":
-        imp = sim.importance
-        params, record = design(model, sparse_index(model), imp.level or max(sim.levels), imp.defensive,
-                                imp.strata, imp.twisted)
+        params, record = is_design(model, scenario)
         run_info["importance"] = record
         with threads(n_threads), _progress(progress, sim.n_sims) as tick:
             loss, count, weight, strata = run_chunks_is(model, params, sim.seed, sim.n_sims, chunk_size, tick,

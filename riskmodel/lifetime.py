@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from .collect import discount
+from .collect import discount, mean_se
 from .estimators import Estimate, LossSample
 from .schema import CASHFLOWS_SCHEMA, COLLATERAL_SCHEMA, METRICS_SCHEMA, POLICY_SCHEMA, PRICING_COLUMNS, conform
 from .schedules import DAYS_PER_YEAR
@@ -142,14 +142,9 @@ def cover_figures(r: "SimulationResult", allocation: str = "euler") -> pd.DataFr
     years = sched.integrals(0.0, H)
     years_pv = sched.integrals(0.0, H, lambda t: discount(t, sc), splits=[t for t, _ in lt.discount_rates])
 
-    def mean_se(s1, s2):
-        mu = s1 / n
-        var = np.maximum(s2 / n - mu * mu, 0.0) * n / max(n - 1, 1)
-        return mu, np.sqrt(var / n)
-
-    el, el_se = mean_se(acc[:, 0], acc[:, 1])
-    pv, pv_se = mean_se(acc[:, 2], acc[:, 3])
-    exl, exl_se = mean_se(acc[:, 4], acc[:, 5])
+    el, el_se = mean_se(acc[:, 0], acc[:, 1], n)
+    pv, pv_se = mean_se(acc[:, 2], acc[:, 3], n)
+    exl, exl_se = mean_se(acc[:, 4], acc[:, 5], n)
     ec = r.ec(lt.capital_level).value
     cov = exl - el * r.el().value  # Cov(x_k, L): sums over covers to Var(L)
     total_cov = cov.sum()

@@ -36,8 +36,7 @@ def _figure(title: str) -> tuple[Figure, object]:
         fig = Figure(figsize=STYLE["figure.figsize"], layout="constrained")
         ax = fig.add_subplot()
     ax.set_title(title)
-    for k in ("axes.grid",):
-        ax.grid(True, alpha=STYLE["grid.alpha"])
+    ax.grid(True, alpha=STYLE["grid.alpha"])
     ax.spines[["top", "right"]].set_visible(False)
     return fig, ax
 

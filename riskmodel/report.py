@@ -21,6 +21,7 @@ import pandas as pd
 from . import __version__
 from .errors import InputError, Problem
 from .estimators import Estimate, LossSample
+from .results import money_unit
 from .scenario import Scenario
 
 REQUIRED = ("metrics.parquet", "losses.parquet", "run.json", "scenario.json")
@@ -95,13 +96,9 @@ class StoredResult:
         return c
 
     def _unit(self) -> tuple[float, str]:
-        ccy = self.scenario.reporting.currency
         pricing = self._optional("pricing.parquet")
         scale = float(pricing["ead"].sum()) if pricing is not None else float(np.max(self.sample.x))
-        for f, name in ((1e12, "tn"), (1e9, "bn"), (1e6, "m"), (1e3, "k")):
-            if scale / f >= 100:
-                return f, f"{ccy} {name}"
-        return 1.0, ccy
+        return money_unit(scale, self.scenario.reporting.currency)
 
 
 def _png(fig) -> str:

@@ -21,6 +21,15 @@ from .estimators import Estimate, LossSample
 from .schema import COUNT_COLUMNS, LOSS_COMPONENTS, LOSSES_SCHEMA, METRICS_SCHEMA, conform
 
 
+def money_unit(scale: float, ccy: str) -> tuple[float, str]:
+    """(divisor, name) for amounts of about ``scale``: thousands, millions, billions or trillions of ``ccy``."""
+    scale = max(scale, 1.0)
+    for f, name in ((1e12, "tn"), (1e9, "bn"), (1e6, "m"), (1e3, "k")):
+        if scale / f >= 100:
+            return f, f"{ccy} {name}"
+    return 1.0, ccy
+
+
 def metrics_table(s: LossSample, scenario: str, levels, thresholds=()) -> pd.DataFrame:
     """The tidy metrics table (METRICS_SCHEMA) of a loss sample: EL, SD, and VaR, ES, EC at each level."""
     rows = [("el", None, s.mean()), ("sd", None, s.sd())]
@@ -274,12 +283,7 @@ class SimulationResult:
         return recs
 
     def _unit(self) -> tuple[float, str]:
-        ccy = self.scenario.reporting.currency
-        scale = max(self.model.total_ead, 1.0)
-        for f, name in ((1e12, "tn"), (1e9, "bn"), (1e6, "m"), (1e3, "k")):
-            if scale / f >= 100:
-                return f, f"{ccy} {name}"
-        return 1.0, ccy
+        return money_unit(self.model.total_ead, self.scenario.reporting.currency)
 
     def summary(self) -> str:
         f, unit = self._unit()

@@ -33,8 +33,7 @@ _MODELS: dict = {}
 
 def run_piece(portfolio, portfolio_sha: str, scenario_json: str, first: int, n: int) -> dict:
     """Simulations ``first .. first + n - 1`` of one point: losses by component, raw weights and cells."""
-    from .engine import resolve_method, run_chunks, run_chunks_is, sparse_index
-    from .importance import design
+    from .engine import is_design, resolve_method, run_chunks, run_chunks_is
     from .model import compile_model
     from .scenario import Scenario
 
@@ -45,11 +44,7 @@ def run_piece(portfolio, portfolio_sha: str, scenario_json: str, first: int, n: 
         sc = Scenario.model_validate_json(scenario_json)
         model = compile_model(portfolio, sc)
         how = resolve_method(sc)
-        params = None
-        if how == "importance":
-            imp = sc.simulation.importance
-            params, _ = design(model, sparse_index(model), imp.level or max(sc.simulation.levels), imp.defensive,
-                               imp.strata, imp.twisted)
+        params = is_design(model, sc)[0] if how == "importance" else None
         _MODELS[key] = (sc, model, how, params)
     sc, model, how, params = _MODELS[key]
     if how == "importance":

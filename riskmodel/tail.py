@@ -24,7 +24,7 @@ from .scenario import Scenario
 class TailRecords(ClaimsCollector):
     """A collector that keeps the raw (simulation row, cover, loss) records of the simulations it is given."""
 
-    def __init__(self, n_sims: int, n_covers: int, horizon: float, scenario: Scenario):
+    def __init__(self, n_covers: int, horizon: float, scenario: Scenario):
         super().__init__(0, n_covers, horizon, scenario, reduce=False)
         self._rows: list[np.ndarray] = []
         self._cov: list[np.ndarray] = []
@@ -65,7 +65,7 @@ def replay_tail(result, threshold: float) -> Tail:
     total = result.total_loss
     sims = np.flatnonzero(total >= threshold).astype(np.int64)
     m = result.model
-    col = TailRecords(sims.size, len(m.covers), m.arrays.horizon, result.scenario)
+    col = TailRecords(len(m.covers), m.arrays.horizon, result.scenario)
     if sims.size:
         again = result._replay(sims, col)
         if not np.array_equal(again.sum(axis=1), total[sims]):

@@ -167,8 +167,9 @@ def _marginal(result, live_new: np.ndarray) -> dict:
     el, el_se, _ = el_contributions(result, codes, 2)
     out[("el", None)] = (float(el[1]), float(el_se[1]))
     for lv in result.levels:
-        v, v_se, _, _ = var_contributions(result, codes, 2, lv, dense=dense)
-        e, e_se, _ = es_contributions(result, codes, 2, lv, dense=dense)
+        var = var_contributions(result, codes, 2, lv, dense=dense)
+        v, v_se = var[0], var[1]
+        e, e_se, _ = es_contributions(result, codes, 2, lv, dense=dense, var=var)
         out[("var", lv)] = (float(v[1]), float(v_se[1]))
         out[("es", lv)] = (float(e[1]), float(e_se[1]))
         out[("ec", lv)] = (float(v[1] - el[1]), float(np.hypot(v_se[1], el_se[1])))
