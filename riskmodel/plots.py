@@ -144,7 +144,8 @@ def scenario_comparison(results, level: float | None = None) -> Figure:
 
 def sweep_heatmap(store, x: str, y: str, metric: str = "ec", level: float | None = None, label: str = "base",
                   unit: tuple[float, str] = (1e9, "KRW bn")) -> Figure:
-    """``metric`` at ``level`` over two swept parameters ``x`` and ``y`` (points with ``label``), annotated."""
+    """``metric`` at ``level`` over two swept parameters ``x`` and ``y`` (points with ``label``), each cell
+    annotated with its value and standard error."""
     from .sweep_store import Store
 
     df = (store if isinstance(store, Store) else Store(store)).read()
@@ -159,6 +160,7 @@ def sweep_heatmap(store, x: str, y: str, metric: str = "ec", level: float | None
         raise ValueError(f"no {metric} points labelled {label!r} in this store")
     f, name = unit
     grid = sel.pivot_table(index=y, columns=x, values="value", aggfunc="first") / f
+    err = sel.pivot_table(index=y, columns=x, values="se", aggfunc="first") / f
     lv = "" if level is None else f" {level:g}"
     fig, ax = _figure(f"{metric.upper()}{lv} over {x} and {y} ({label})")
     ax.grid(False)
@@ -171,7 +173,8 @@ def sweep_heatmap(store, x: str, y: str, metric: str = "ec", level: float | None
         for j in range(grid.shape[1]):
             v = grid.iat[i, j]
             if v == v:
-                ax.text(j, i, f"{v:,.0f}", ha="center", va="center", color="white", fontsize=8)
+                ax.text(j, i, f"{v:,.0f}\n± {err.iat[i, j]:,.1f}", ha="center", va="center", color="white",
+                        fontsize=8)  # each cell with its standard error
     fig.colorbar(im, ax=ax, label=f"{metric.upper()}{lv} ({name})")
     return fig
 

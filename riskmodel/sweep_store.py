@@ -147,7 +147,11 @@ def report(store: Store, metric: str = "ec", level: float | None = None) -> pd.D
     out["change_se"] = np.where(out["label"] == "base", 0.0, np.hypot(out["se"], out["base_se"]))
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(out["base_value"] != 0, out["value"] / out["base_value"], np.nan)
+        # delta method, the two runs independent; exact zero for the base against itself
+        ratio_se = np.where(out["label"] == "base", 0.0, np.abs(ratio) * np.hypot(
+            out["se"] / out["value"].where(out["value"] != 0), out["base_se"] / out["base_value"]))
     out["ratio"] = pd.array(ratio, dtype="Float64")  # null where the base is zero
+    out["ratio_se"] = pd.array(np.where(np.isfinite(ratio_se), ratio_se, np.nan), dtype="Float64")
     out.insert(0, "metric", metric)
     out.insert(1, "level", level)
     out = out.sort_values(["value", "label"], ascending=[False, True]).reset_index(drop=True)

@@ -149,3 +149,15 @@ def test_report_ranks_points_against_the_base(tmp_path):
     assert r.exit_code == 2 and "no level 0.5" in r.output
     r = CliRunner().invoke(cli, ["sweep-report", str(tmp_path)])
     assert r.exit_code == 2 and "manifest.json not found" in r.output
+
+
+def test_report_ratio_error_is_the_delta_method(tmp_path):
+    import numpy as np
+
+    run_sweep(load_sweep(_spec(tmp_path, method="plain")), tmp_path / "store")
+    t = report(Store(tmp_path / "store"), "es", 0.999)
+    r = t["ratio"].astype(float)
+    want = r * np.hypot(t["se"] / t["value"], t["base_se"] / t["base_value"])
+    want[t["label"] == "base"] = 0.0
+    np.testing.assert_allclose(t["ratio_se"].astype(float), want, rtol=1e-12)
+    assert (t.loc[t["label"] != "base", "ratio_se"] > 0).all()
