@@ -121,7 +121,7 @@ def capacity(portfolio: Portfolio, scenario: Scenario | None = None, *, budget: 
     result = simulate(portfolio, sc, n_sims=n_sims, seed=seed, method=method, n_threads=n_threads,
                       progress=progress, n_segments=2,
                       cover_segment=lambda live: _live_mask(live, portfolio, in_new).astype(np.int64))
-    seg = result._claims.seg_loss
+    seg = result.segment_losses
     l_new = seg[:, 1]
     l_base = result.total_loss if segment is not None else seg[:, 0]
     new_ead = float(result.model.covers["ead"][_live_mask(result.model.covers, portfolio, in_new)].sum())

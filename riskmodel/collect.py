@@ -6,6 +6,12 @@ of room says so, and the range is run again with fewer simulations (a
 simulation's draws depend only on its index, so the rerun is identical).
 The arrays hold ``RECORD_BUDGET`` claims: memory stays bounded whatever the
 tail brings.
+
+A collector says what it reads, and the kernels do only that work:
+``dated`` (claims need their dates: cash flows, present values; otherwise
+default times are computed only where a loss depends on them) and ``keeps``
+(records are read after each range; otherwise each block reuses room for
+one simulation's claims, which stays in cache).
 """
 from __future__ import annotations
 
@@ -13,7 +19,7 @@ import math
 
 import numpy as np
 
-from .kernels.cashflows import N_ACC, reduce_records_nb
+from .kernels.cashflows import N_ACC, reduce_records_nb, segment_losses_nb
 from .scenario import Scenario
 
 RECORD_BUDGET = 2_000_000  # claims held at once (about 66 MB)
@@ -41,38 +47,56 @@ def mean_se(s1: np.ndarray, s2: np.ndarray, n: int) -> tuple[np.ndarray, np.ndar
     return mu, np.sqrt(var / n)
 
 
+ROOM_PER_SIMULATION = 1 << 16  # claims one simulation may push in a block that keeps no records, at first
+
+
 class ClaimsCollector:
-    """Cash flows by period, present values and per-cover sums of one run."""
+    """What a run keeps of its claims: with ``lifetime``, cash flows by period, present values, claims paid
+    and per-cover sums (dated claims); with ``n_segments``, each simulation's loss by segment of covers
+    (``cover_segment``); with neither, nothing (the kernels then keep no records)."""
 
     def __init__(self, n_sims: int, n_covers: int, horizon: float, scenario: Scenario,
-                 cover_segment: np.ndarray | None = None, n_segments: int = 0, reduce: bool = True):
+                 cover_segment: np.ndarray | None = None, n_segments: int = 0, lifetime: bool = True):
         lt = scenario.lifetime
         self.period = PERIOD_YEARS[lt.step]
         self.lag = float(lt.recovery_lag_years)
         self.n_periods = max(1, math.ceil((horizon + self.lag) / self.period - 1e-9))
         self.curve_t, self.curve_r = curve_arrays(scenario)
-        self.reduce_on = reduce
+        self.lifetime = bool(lifetime)
+        self.n_segments = int(n_segments)
         self.budget = RECORD_BUDGET
-        self.sub = 1024  # simulations in the first range, a probe; then sized from the claims seen (adapt)
-        n = n_sims if reduce else 0
+        # a simulation claims at most once per live cover, so that much room per block never overflows
+        self.room = max(1, min(n_covers, ROOM_PER_SIMULATION))
+        self.sub = 1024 if self.keeps else 1 << 62  # a first range, a probe; then sized from the claims seen
+        n = n_sims if self.lifetime else 0
         self.claim_cf = np.zeros((n, self.n_periods))
         self.recovery_cf = np.zeros((n, self.n_periods))
         self.pv = np.zeros(n)
         self.claims = np.zeros(n)
         self.cover_segment = (np.zeros(max(n_covers, 1), dtype=np.int64) if cover_segment is None
                               else np.asarray(cover_segment, dtype=np.int64))
-        self.seg_loss = np.zeros((n, n_segments if reduce else 0))
-        self.acc = np.zeros((n_covers if reduce else 0, N_ACC))
+        self.seg_loss = np.zeros((n_sims if self.n_segments else 0, self.n_segments))
+        self.acc = np.zeros((n_covers if self.lifetime else 0, N_ACC))
         self.reruns = 0
         self._flat = None
+
+    @property
+    def dated(self) -> bool:
+        """The claims' dates are read: every obligor with a cover gets its default time."""
+        return self.lifetime
+
+    @property
+    def keeps(self) -> bool:
+        """The records of a range are read once the kernel has written them."""
+        return self.lifetime or self.n_segments > 0
 
     def buffers(self, n: int, n_blocks: int) -> tuple:
         """Record arrays for ``n`` simulations; the flat ones are allocated once and reused (the kernel
         writes every simulation's start and count and reads back only the records it wrote)."""
-        if self._flat is None or self._flat[0].shape[0] != self.budget:
-            b = self.budget
-            self._flat = (np.empty(b, dtype=np.int64), np.empty(b), np.empty(b), np.empty(b),
-                          np.empty(b, dtype=np.int8))
+        size = self.budget if self.keeps else max(n_blocks, 1) * self.room
+        if self._flat is None or self._flat[0].shape[0] != size:
+            self._flat = (np.empty(size, dtype=np.int64), np.empty(size), np.empty(size), np.empty(size),
+                          np.empty(size, dtype=np.int8))
         return (np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64), *self._flat,
                 np.zeros(max(n_blocks, 1), dtype=np.uint8))
 
@@ -83,7 +107,9 @@ class ClaimsCollector:
         """True when every block had room; else shrink the range (or, for one simulation, grow the room)."""
         if not rec[-1].any():
             return True
-        if self.sub > 1:
+        if not self.keeps:
+            self.room *= 2
+        elif self.sub > 1:
             self.sub = max(1, self.sub // 2)
         else:
             self.budget *= 2
@@ -93,14 +119,19 @@ class ClaimsCollector:
     def adapt(self, n: int, rec: tuple) -> None:
         """Size the next range from the claims per simulation just seen: room for twice as many (blocks
         differ), so that a rerun, which wastes the work done before a block ran out of room, stays rare."""
+        if not self.keeps:
+            return
         per = float(rec[1][:n].sum()) / max(n, 1)
         if per > 0:
             self.sub = max(1, min(int(self.budget / (2.0 * per)), self.budget // 16))
 
     def reduce(self, s: int, e: int, rec: tuple, weight: np.ndarray, total_loss: np.ndarray) -> None:
-        if not self.reduce_on:
+        if not self.keeps:
             return
         rec_start, rec_n, rec_cov, rec_t, rec_claim, rec_loss, _, _ = rec
+        if not self.lifetime:
+            segment_losses_nb(rec_start, rec_n, rec_cov, rec_loss, self.cover_segment, self.seg_loss[s:e])
+            return
         reduce_records_nb(rec_start, rec_n, rec_cov, rec_t, rec_claim, rec_loss, weight, total_loss, self.period, self.lag,
                           self.curve_t, self.curve_r, self.cover_segment, self.claim_cf[s:e],
                           self.recovery_cf[s:e], self.pv[s:e], self.claims[s:e], self.seg_loss[s:e], self.acc)

@@ -145,7 +145,7 @@ def es_contributions(result, codes, n_seg, level, band=None, dense=None, var=Non
 
 
 def el_contributions(result, codes, n_seg):
-    acc, n = result._claims.acc, result.n_sims
+    acc, n = result.collected().acc, result.n_sims
     _, se = mean_se(acc[:, 0], acc[:, 1], n)
     return (np.bincount(codes, weights=acc[:, 0], minlength=n_seg) / n,
             np.bincount(codes, weights=se, minlength=n_seg),

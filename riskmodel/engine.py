@@ -16,7 +16,7 @@ from typing import Iterator
 import numba
 import numpy as np
 
-from .grouping import build_sparse
+from .grouping import build_sparse, timed_latents
 from .kernels.one_year import N_COMPONENTS, N_COUNTS, simulate_chunk_nb
 from .kernels.importance import simulate_chunk_is_nb
 from .kernels.sparse import simulate_chunk_sparse_nb
@@ -79,19 +79,21 @@ def run_chunks(model: CompiledModel, seed: int, n_sims: int, chunk_size: int | N
     """
     if sampling not in SAMPLINGS:
         raise ValueError(f"sampling must be one of {SAMPLINGS}, got {sampling!r}")
-    sparse = sparse_index(model) if sampling == "sparse" else None
+    collector = collector or _dropping(model)
+    keep = collector.keeps
+    sparse = sparse_index(model, collector.dated) if sampling == "sparse" else None
     k0, k1 = seed_to_key(seed)
     index = _index(first_sim, n_sims, sims)
     n_sims = index.shape[0]
     loss = np.zeros((n_sims, N_COMPONENTS))
     count = np.zeros((n_sims, N_COUNTS), dtype=np.int32)
-    collector = collector or _dropping(model)
 
     def kernel(s, e, n_blocks, rec):
         if sparse is not None:
-            simulate_chunk_sparse_nb(model.arrays, sparse, k0, k1, index[s:e], n_blocks, loss[s:e], count[s:e], rec)
+            simulate_chunk_sparse_nb(model.arrays, sparse, k0, k1, index[s:e], n_blocks, loss[s:e], count[s:e], rec,
+                                     keep)
         else:
-            simulate_chunk_nb(model.arrays, k0, k1, index[s:e], n_blocks, loss[s:e], count[s:e], rec)
+            simulate_chunk_nb(model.arrays, k0, k1, index[s:e], n_blocks, loss[s:e], count[s:e], rec, keep)
 
     _in_chunks(n_sims, chunk_size, progress, _with_claims(kernel, collector, loss, lambda i, j: np.ones(j - i)))
     return loss, count
@@ -104,7 +106,7 @@ def _index(first_sim: int, n_sims: int, sims: np.ndarray | None) -> np.ndarray:
 
 
 def _dropping(model: CompiledModel) -> ClaimsCollector:
-    return ClaimsCollector(0, len(model.covers), model.arrays.horizon, Scenario(), reduce=False)
+    return ClaimsCollector(0, len(model.covers), model.arrays.horizon, Scenario(), lifetime=False)
 
 
 def _with_claims(kernel, collector: ClaimsCollector, loss: np.ndarray, weight_of):
@@ -137,11 +139,13 @@ def _in_chunks(n_sims: int, chunk_size: int | None, progress, run) -> None:
             progress(e - s)
 
 
-def sparse_index(model: CompiledModel):
-    """The model's sparse index, built once per compiled model."""
-    if getattr(model, "_sparse", None) is None:
-        model._sparse = build_sparse(model.arrays)
-    return model._sparse
+def sparse_index(model: CompiledModel, dated: bool = True):
+    """The model's sparse index, built once per compiled model; ``dated``: every obligor with a cover
+    gets its default time (claims carry dates), else only those whose time changes a loss."""
+    if dated not in model.sparse:
+        base = model.sparse[not dated] if (not dated) in model.sparse else build_sparse(model.arrays)
+        model.sparse[dated] = base._replace(lat_timed=timed_latents(model.arrays, dated))
+    return model.sparse[dated]
 
 
 def run_chunks_is(model: CompiledModel, params: ISParams, seed: int, n_sims: int, chunk_size: int | None = None,
@@ -154,7 +158,9 @@ def run_chunks_is(model: CompiledModel, params: ISParams, seed: int, n_sims: int
     collector receives the corrected ones.
     """
     k0, k1 = seed_to_key(seed)
-    sparse = sparse_index(model)
+    collector = collector or _dropping(model)
+    keep = collector.keeps
+    sparse = sparse_index(model, collector.dated)
     index = _index(first_sim, n_sims, sims)
     n_sims = index.shape[0]
     loss = np.zeros((n_sims, N_COMPONENTS))
@@ -162,11 +168,10 @@ def run_chunks_is(model: CompiledModel, params: ISParams, seed: int, n_sims: int
     weight = np.zeros(n_sims)
     cells = index % params.n_cells
     factor = cell_corrected(np.ones(n_sims), cells, params.n_cells)
-    collector = collector or _dropping(model)
 
     def kernel(s, e, n_blocks, rec):
         simulate_chunk_is_nb(model.arrays, sparse, params, k0, k1, index[s:e], n_blocks, loss[s:e], count[s:e],
-                             weight[s:e], rec)
+                             weight[s:e], rec, keep)
 
     # the collector sees the corrected weights of a range once the kernel has filled it
     _in_chunks(n_sims, chunk_size, progress,
@@ -203,7 +208,7 @@ def simulate(portfolio: Portfolio, scenario: Scenario | None = None, *, n_sims: 
              seed: int | None = None, levels: list[float] | None = None, method: str | None = None,
              chunk_size: int | None = None, n_threads: int | None = None, progress: bool = False,
              sampling: str = "sparse", cover_segment=None,
-             n_segments: int = 0) -> SimulationResult:
+             n_segments: int = 0, lifetime: bool | None = None) -> SimulationResult:
     """Simulate the portfolio's loss distribution over the scenario's horizon (one year by default).
 
     ``n_sims``, ``seed``, ``levels`` and ``method`` (``"plain"``,
@@ -213,7 +218,12 @@ def simulate(portfolio: Portfolio, scenario: Scenario | None = None, *, n_sims: 
     draws every obligor in every simulation (for validation; slower).
     ``cover_segment`` (one integer in ``[0, n_segments)`` per live cover, in
     ``result.model.covers`` order, or a function of that table giving them)
-    keeps each simulation's loss by segment.
+    keeps each simulation's loss by segment (``result.segment_losses``).
+    ``lifetime`` collects the lifetime view during the run (dated claims: cash
+    flows, present values, per-cover sums); by default it does when the
+    horizon is longer than a year. Without it the run does less work, and the
+    first lifetime figure asked of the result replays the run once to collect
+    it (the same numbers: draws are keyed by simulation).
     """
     scenario = scenario if scenario is not None else load_scenario()
     scenario = scenario.with_overrides(n_sims=n_sims, seed=seed, levels=levels, method=method)
@@ -232,8 +242,10 @@ def simulate(portfolio: Portfolio, scenario: Scenario | None = None, *, n_sims: 
     weight = strata = None
     if callable(cover_segment):
         cover_segment = cover_segment(model.covers)
+    lifetime = sim.horizon_years > 1.0 if lifetime is None else bool(lifetime)
+    run_info["lifetime_collected"] = lifetime
     collector = ClaimsCollector(sim.n_sims, len(model.covers), model.arrays.horizon, scenario,
-                                cover_segment, n_segments)
+                                cover_segment, n_segments, lifetime=lifetime)
     t0 = time.perf_counter()
     if how == "importance":
         params, record = is_design(model, scenario)

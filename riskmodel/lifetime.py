@@ -43,7 +43,7 @@ def _date(r: "SimulationResult", t: np.ndarray) -> pd.Series:
 
 def period_flows(r: "SimulationResult", freq: str) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """Per-simulation claims, recoveries and net by period (``freq="step"``) or year; and the period edges."""
-    c = r._claims
+    c = r.collected()
     claim, recov = c.claim_cf, c.recovery_cf
     width = c.period
     if freq == "year":
@@ -81,7 +81,7 @@ def cashflow_table(r: "SimulationResult", freq: str = "year", bands=BANDS) -> pd
 
 
 def lifetime_metrics(r: "SimulationResult", max_level: float = 0.995) -> pd.DataFrame:
-    c = r._claims
+    c = r.collected()
     flows, _ = period_flows(r, "year")
     rows = [("claims", None, _sample(r, c.claims).mean()),
             ("recoveries", None, _sample(r, flows["recoveries"].sum(axis=1)).mean()),
@@ -132,7 +132,7 @@ def cover_figures(r: "SimulationResult", allocation: str = "euler") -> pd.DataFr
     """
     if allocation not in ALLOCATIONS:
         raise ValueError(f"allocation must be one of {', '.join(ALLOCATIONS)}, got {allocation!r}")
-    c, m, sc = r._claims, r.model, r.scenario
+    c, m, sc = r.collected(), r.model, r.scenario
     n = r.n_sims
     acc = c.acc
     H = m.arrays.horizon

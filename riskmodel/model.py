@@ -45,6 +45,8 @@ class CompiledModel:
     n_covers_outside_horizon: int
     warnings: list[str] = field(default_factory=list)
     schedules: Schedules | None = None  # exposure knots of the live covers, in kernel order
+    # the sparse kernels' index, by whether claims are dated (built on first use by engine.sparse_index)
+    sparse: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def total_ead(self) -> float:

@@ -59,6 +59,7 @@ class SimulationResult:
         self.elapsed = elapsed
         self.run_info = run_info
         self._metric_cache: dict = {}
+        self._lifetime = None  # the lifetime collection, when replayed for it
 
     # ---------------------------------------------------------------- data
 
@@ -97,11 +98,33 @@ class SimulationResult:
             df[c] = self._loss[:, i]
         for i, c in enumerate(COUNT_COLUMNS):
             df[c] = self._count[:, i]
-        df["claims"] = self._claims.claims
-        df["loss_pv"] = self._claims.pv
+        col = self.collected()
+        df["claims"] = col.claims
+        df["loss_pv"] = col.pv
         df["weight"] = 1.0 if self._weight is None else self._weight
         df["stratum"] = 0 if self._strata is None else self._strata
         return conform(df, LOSSES_SCHEMA)
+
+    def collected(self):
+        """The run's dated claims reduced to cash flows, present values, claims paid and per-cover sums
+        (a ``collect.ClaimsCollector``): gathered during the run (``simulate(lifetime=True)``, the default
+        beyond a one-year horizon) or, the first time a lifetime figure needs them, by replaying every
+        simulation, which gives the same claims (checked against the run's losses)."""
+        if self._claims is not None and self._claims.lifetime:
+            return self._claims
+        if self._lifetime is None:
+            from .tail import replay_lifetime
+
+            self._lifetime = replay_lifetime(self)
+        return self._lifetime
+
+    @property
+    def segment_losses(self) -> np.ndarray:
+        """Each simulation's loss by segment of covers (n_sims x n_segments), when the run was given
+        ``cover_segment`` and ``n_segments``."""
+        if self._claims is None or self._claims.n_segments == 0:
+            raise ValueError("this run kept no losses by segment: pass cover_segment and n_segments to simulate()")
+        return self._claims.seg_loss
 
     @cached_property
     def sample(self) -> LossSample:
@@ -210,10 +233,15 @@ class SimulationResult:
 
         cached = getattr(self, "_tail_cache", None)
         if cached is None or cached.threshold > threshold:
-            if self._replay is None:
-                raise ValueError("this result cannot replay its simulations (it was not made by simulate())")
             self._tail_cache = replay_tail(self, threshold)
         return self._tail_cache
+
+    def replay(self, sims: np.ndarray, collector) -> np.ndarray:
+        """Losses by component of the simulations ``sims`` run again (the same draws), their claims handed to
+        ``collector`` (a ``collect.ClaimsCollector``)."""
+        if self._replay is None:
+            raise ValueError("this result cannot replay its simulations (it was not made by simulate())")
+        return self._replay(sims, collector)
 
     @property
     def warnings(self) -> list[str]:

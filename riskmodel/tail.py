@@ -25,10 +25,14 @@ class TailRecords(ClaimsCollector):
     """A collector that keeps the raw (simulation row, cover, loss) records of the simulations it is given."""
 
     def __init__(self, n_covers: int, horizon: float, scenario: Scenario):
-        super().__init__(0, n_covers, horizon, scenario, reduce=False)
+        super().__init__(0, n_covers, horizon, scenario, lifetime=False)
         self._rows: list[np.ndarray] = []
         self._cov: list[np.ndarray] = []
         self._loss: list[np.ndarray] = []
+
+    @property
+    def keeps(self) -> bool:
+        return True
 
     def reduce(self, s: int, e: int, rec: tuple, weight: np.ndarray, total_loss: np.ndarray) -> None:
         rec_start, rec_n, rec_cov, _, _, rec_loss = rec[:6]
@@ -60,6 +64,22 @@ class Tail:
     loss: np.ndarray
 
 
+def replay_lifetime(result) -> ClaimsCollector:
+    """Every simulation of ``result`` run again, its dated claims collected for the lifetime view."""
+    m = result.model
+    n = result.n_sims
+    col = ClaimsCollector(n, len(m.covers), m.arrays.horizon, result.scenario, lifetime=True)
+    again = result.replay(np.arange(n, dtype=np.int64), col)
+    _check_replay(again.sum(axis=1), result.total_loss)
+    return col
+
+
+def _check_replay(again: np.ndarray, loss: np.ndarray) -> None:
+    if not np.array_equal(again, loss):
+        raise RuntimeError("replaying the run did not reproduce its losses: the simulation is not "
+                           "deterministic given (seed, simulation); please report this")
+
+
 def replay_tail(result, threshold: float) -> Tail:
     """Replay the simulations of ``result`` whose total loss is at least ``threshold`` and keep their claims."""
     total = result.total_loss
@@ -67,9 +87,7 @@ def replay_tail(result, threshold: float) -> Tail:
     m = result.model
     col = TailRecords(len(m.covers), m.arrays.horizon, result.scenario)
     if sims.size:
-        again = result._replay(sims, col)
-        if not np.array_equal(again.sum(axis=1), total[sims]):
-            raise RuntimeError("replaying the tail did not reproduce the run's losses: the simulation is not "
-                               "deterministic given (seed, simulation); please report this")
+        again = result.replay(sims, col)
+        _check_replay(again.sum(axis=1), total[sims])
     row, cover, loss = col.records()
     return Tail(float(threshold), sims, row, cover, loss)

@@ -122,7 +122,7 @@ def whatif(portfolio: Portfolio, scenario: Scenario | None = None, new_covers=No
 
 
 def _table(result, live_new: np.ndarray, levels: list[float]) -> pd.DataFrame:
-    seg = result._claims.seg_loss
+    seg = result.segment_losses
     after_x = result.total_loss
     before_x = after_x - seg[:, 1]  # not seg[:, 0], summed in another order: no change must read as exactly 0
     w = np.ones(result.n_sims) if result.weights is None else result.weights
@@ -162,7 +162,7 @@ def _marginal(result, live_new: np.ndarray) -> dict:
     from .contributions import el_contributions, es_contributions, var_contributions
 
     codes = live_new.astype(np.int64)
-    dense = result._claims.seg_loss  # book and candidates, every simulation: no replay needed
+    dense = result.segment_losses  # book and candidates, every simulation: no replay needed
     out = {}
     el, el_se, _ = el_contributions(result, codes, 2)
     out[("el", None)] = (float(el[1]), float(el_se[1]))

@@ -18,6 +18,12 @@ K_SE = 4.0
 CI_K = 0.99994  # two-sided confidence level whose normal quantile is K_SE
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "riskmodel" / "data" / "sample"
+VAL = pd.Timestamp("2026-12-31")  # the baseline scenario's valuation date
+
+
+def day(y: float) -> str:
+    """The ISO date ``y`` years after the valuation date."""
+    return (VAL + pd.Timedelta(days=round(y * 365.25))).strftime("%Y-%m-%d")
 
 
 def one_factor_frames(pd_, beta, units, via: str = "exporter", sector=None):

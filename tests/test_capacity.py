@@ -39,7 +39,7 @@ def test_exhaustion_probability_at_capacity_equals_the_limit(pf):
     r = rm.simulate(pf, n_sims=5000, seed=5, method="plain",
                     cover_segment=lambda live: (live["product"] == "performance").to_numpy().astype(np.int64),
                     n_segments=2)
-    x = r.total_loss + row.scale * r._claims.seg_loss[:, 1]
+    x = r.total_loss + row.scale * r.segment_losses[:, 1]
     assert np.mean(x > 2e11 * (1 + 1e-9)) <= 0.01 <= np.mean(x >= 2e11 * (1 - 1e-6))
 
 

@@ -150,7 +150,7 @@ def test_replayed_contributions_equal_the_estimator_on_kept_per_cover_losses(sam
     res = simulate(sample_portfolio, n_sims=6000, seed=14, **MODES[mode],
                    cover_segment=lambda live: np.arange(len(live)), n_segments=len(sample_portfolio.covers))
     n_cov = len(res.model.covers)
-    x = res._claims.seg_loss[:, :n_cov]
+    x = res.segment_losses[:, :n_cov]
     L = res.total_loss
     w = np.ones(res.n_sims) if res.weights is None else res.weights
     level, n = 0.99, res.n_sims

@@ -17,13 +17,7 @@ from riskmodel.lifetime import cover_figures
 from riskmodel.model import compile_model
 from riskmodel.schema import CASHFLOWS_SCHEMA, PRICING_COLUMNS
 
-from conftest import K_SE, SAMPLE, one_factor_scenario
-
-VAL = pd.Timestamp("2026-12-31")
-
-
-def day(y: float) -> str:
-    return (VAL + pd.Timedelta(days=round(y * 365.25))).strftime("%Y-%m-%d")
+from conftest import K_SE, SAMPLE, VAL, day, one_factor_scenario
 
 
 def years(d: str) -> float:
@@ -177,7 +171,7 @@ def test_recoveries_arrive_after_the_lag_and_net_flows_add_up_to_the_loss():
     pf = rm.load_portfolio(SAMPLE)
     sc = rm.scenario_from_dict({"simulation": {"horizon_years": 3.0}, "lifetime": {"recovery_lag_years": 1.5}})
     res = rm.simulate(pf, sc, n_sims=3000, seed=2, method="plain")
-    c = res._claims
+    c = res.collected()
     net = (c.claim_cf - c.recovery_cf).sum(axis=1)
     np.testing.assert_allclose(net, res.total_loss, rtol=1e-9, atol=1e-3)
     np.testing.assert_allclose(c.claim_cf.sum(axis=1), res.losses["claims"], rtol=1e-12)
@@ -193,8 +187,8 @@ def test_per_cover_sums_match_two_pass_statistics_and_add_up():
     sc = rm.scenario_from_dict({"simulation": {"horizon_years": 2.0}})
     res = rm.simulate(pf, sc, n_sims=4000, seed=4, method="importance",
                       cover_segment=lambda live: np.arange(len(live)), n_segments=len(pf.covers))
-    c = res._claims
-    per_cover = c.seg_loss[:, :len(res.model.covers)]
+    c = res.collected()
+    per_cover = res.segment_losses[:, :len(res.model.covers)]
     w = res.weights
     np.testing.assert_allclose(per_cover.sum(axis=1), res.total_loss, rtol=1e-12)
     wx = w[:, None] * per_cover
@@ -229,8 +223,8 @@ def test_lifetime_figures_do_not_depend_on_chunks_or_threads():
     sc = rm.scenario_from_dict({"simulation": {"horizon_years": 4.0}})
     a = rm.simulate(pf, sc, n_sims=3000, seed=8, chunk_size=3000, n_threads=1)
     b = rm.simulate(pf, sc, n_sims=3000, seed=8, chunk_size=371)
-    for x, y in ((a._claims.acc, b._claims.acc), (a._claims.claim_cf, b._claims.claim_cf),
-                 (a._claims.pv, b._claims.pv)):
+    for x, y in ((a.collected().acc, b.collected().acc), (a.collected().claim_cf, b.collected().claim_cf),
+                 (a.collected().pv, b.collected().pv)):
         assert np.array_equal(x, y)
 
 
@@ -285,10 +279,10 @@ def test_ranges_that_run_out_of_room_rerun_to_the_same_numbers(monkeypatch):
     a = rm.simulate(pf, sc, n_sims=2000, seed=6)
     monkeypatch.setattr(collect, "RECORD_BUDGET", 64)  # less room than one tail simulation needs
     b = rm.simulate(pf, sc, n_sims=2000, seed=6)
-    assert b._claims.reruns > 0 and b._claims.budget > 64
+    assert b.collected().reruns > 0 and b.collected().budget > 64
     assert np.array_equal(a.total_loss, b.total_loss) and np.array_equal(a.weights, b.weights)
-    for x, y in ((a._claims.acc, b._claims.acc), (a._claims.claim_cf, b._claims.claim_cf),
-                 (a._claims.pv, b._claims.pv)):
+    for x, y in ((a.collected().acc, b.collected().acc), (a.collected().claim_cf, b.collected().claim_cf),
+                 (a.collected().pv, b.collected().pv)):
         assert np.array_equal(x, y)
 
 

@@ -2,7 +2,7 @@
 
 Naming convention (kept in every kernel module):
 
-- ``*_nb``   : a numba-compiled function (``njit(cache=True)``); callable from
+- ``*_nb``   : a numba-compiled function (``@helper`` or ``@driver``, see ``jit``); callable from
   other kernels and from Python. With ``NUMBA_DISABLE_JIT=1`` each one runs as
   its plain-Python twin, which the test suite exercises for coverage.
 - ``k0, k1`` : the two 32-bit words of the Philox key (derived from the seed).
@@ -39,4 +39,4 @@ def _cache_dir() -> str:
 
 KERNEL_SOURCE_HASH = _kernel_source_hash()
 CACHE_DIR = _cache_dir()
-_numba_config.CACHE_DIR = CACHE_DIR  # must precede the @njit(cache=True) decorations below
+_numba_config.CACHE_DIR = CACHE_DIR  # must precede the decorations in jit.py and the kernel modules

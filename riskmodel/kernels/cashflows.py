@@ -15,12 +15,12 @@ Records come from ``claims.settle_nb`` (simulation ``i``'s at ``rec_start[i]``, 
 """
 import math
 
-from numba import njit
+from .jit import driver, helper
 
 N_ACC = 6
 
 
-@njit(cache=True)
+@helper
 def discount_nb(t, curve_t, curve_r):
     """``(1 + r(t))^-t``, ``r`` linear in tenor between the curve's points and flat outside them."""
     if t <= 0.0:
@@ -40,7 +40,7 @@ def discount_nb(t, curve_t, curve_r):
     return math.exp(-t * math.log1p(r))
 
 
-@njit(cache=True)
+@driver
 def reduce_records_nb(rec_start, rec_n, rec_cov, rec_t, rec_claim, rec_loss, weight, total_loss, period, lag, curve_t,
                       curve_r, cv_seg, out_claim_cf, out_recovery_cf, out_pv, out_claims, out_seg, acc):
     n_per = out_claim_cf.shape[1]
@@ -75,3 +75,11 @@ def reduce_records_nb(rec_start, rec_n, rec_cov, rec_t, rec_claim, rec_loss, wei
             acc[k, 5] += wxl * wxl
         out_pv[i] = pv_i
         out_claims[i] = claims_i
+
+
+@helper
+def segment_losses_nb(rec_start, rec_n, rec_cov, rec_loss, cv_seg, out_seg):
+    """Each simulation's loss by segment of covers, in record order (as ``reduce_records_nb`` adds them)."""
+    for i in range(rec_n.shape[0]):
+        for r in range(rec_start[i], rec_start[i] + rec_n[i]):
+            out_seg[i, cv_seg[rec_cov[r]]] += rec_loss[r]

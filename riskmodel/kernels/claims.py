@@ -14,20 +14,25 @@ the block's cursor past them. ``out_rec`` holds:
 - ``rec_over[blk]``           1 when block ``blk`` ran out of room: the engine reruns the range with
                               fewer simulations (or more room), since draws depend only on ``sim``.
 
+When the records are not kept (``keep`` false: nobody reads them after the
+range), each simulation's claims reuse the start of its block's region, which
+stays in cache, and ``rec_start``/``rec_n`` say only how many there were.
+
 A cover's exposure at time ``t`` is its EAD times ``exposure_share_nb``: the
 schedule's knots ``sch_t, sch_v`` (step, or linear where ``cv_linear``).
 """
 import math
 
 import numpy as np
-from numba import njit
+
+from .jit import driver, helper
 
 COMP_DEFAULT_CALL = 0
 COMP_SOLVENT_CALL = 1
 COMP_CREDIT = 2
 
 
-@njit(cache=True)
+@helper
 def exposure_share_nb(m, k, t):
     """Outstanding share of cover ``k`` at time ``t`` inside its window."""
     lo = m.sch_ptr[k]
@@ -51,7 +56,7 @@ def exposure_share_nb(m, k, t):
     return v
 
 
-@njit(cache=True)
+@helper
 def solvent_call_time_nb(m, k, tau, w):
     """Time of a call without default on cover ``k`` whose probability draw ``w`` fell below ``P(call)``.
 
@@ -79,20 +84,21 @@ def solvent_call_time_nb(m, k, tau, w):
     return t
 
 
-@njit(cache=True)
-def claim_sink_nb(out_rec, blk, n_blocks, n_contracts):
-    """Block ``blk``'s view of the record arrays: its region ``[lo, hi)``, a cursor, and each contract's
-    earliest claim (scratch)."""
+@driver
+def claim_sink_nb(out_rec, blk, n_blocks, n_contracts, keep):
+    """Block ``blk``'s view of the record arrays: its region ``[lo, hi)``, a cursor, whether records are kept,
+    and each contract's earliest claim (scratch)."""
     n_flat = out_rec[2].shape[0]
-    bounds = np.empty(3, dtype=np.int64)
+    bounds = np.empty(4, dtype=np.int64)
     bounds[0] = blk * n_flat // n_blocks  # cursor
     bounds[1] = (blk + 1) * n_flat // n_blocks  # end of the region
     bounds[2] = blk
+    bounds[3] = 1 if keep else 0
     return (out_rec[2], out_rec[3], out_rec[4], out_rec[5], out_rec[6], np.full(max(n_contracts, 1), np.inf),
             bounds)
 
 
-@njit(cache=True)
+@helper
 def push_nb(sc, n, k, t, claim, loss, comp):
     """Record claim number ``n`` of the simulation (if the block has room); return ``n + 1``."""
     p = sc[6][0] + n
@@ -105,7 +111,7 @@ def push_nb(sc, n, k, t, claim, loss, comp):
     return n + 1
 
 
-@njit(cache=True)
+@helper
 def settle_nb(m, sc, n, i, out_loss, out_count, out_rec):
     """Cancel claims of covers a contract's earlier claim stopped, total the rest, keep them for ``i``."""
     cov, t, claim, loss, comp, dead, bounds = sc
@@ -156,4 +162,5 @@ def settle_nb(m, sc, n, i, out_loss, out_count, out_rec):
     out_loss[2] = l_cred
     out_count[3] = n_calls
     rec_n[i] = end - start
-    bounds[0] = end
+    if bounds[3]:
+        bounds[0] = end

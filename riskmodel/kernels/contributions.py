@@ -12,10 +12,11 @@ pass of a two-pass variance (``m`` is the exact mean from the first pass).
 Memory is one scratch vector of segments; time rows x segments.
 """
 import numpy as np
-from numba import njit
+
+from .jit import driver
 
 
-@njit(cache=True)
+@driver
 def centred_squares_nb(ptr, seg, x, b, s, h, v, m, out):
     n_seg = v.shape[0]
     dense = np.zeros(n_seg)
@@ -32,7 +33,7 @@ def centred_squares_nb(ptr, seg, x, b, s, h, v, m, out):
             dense[seg[r]] = 0.0
 
 
-@njit(cache=True)
+@driver
 def segment_hits_nb(ptr, seg, x, pick, n_seg):
     """Per segment, how many rows with ``pick`` true hold a positive loss in it (each row counted once)."""
     hits = np.zeros(n_seg, dtype=np.int64)

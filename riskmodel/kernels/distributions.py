@@ -9,15 +9,15 @@ draw.
 import math
 
 import numpy as np
-from numba import njit
 
+from .jit import helper
 from .philox import uniform2_nb
 
 _SQRT1_2 = 0.7071067811865476
 _MAX_ATTEMPTS = 1000  # Marsaglia-Tsang accepts >95% of attempts; never reached in practice
 
 
-@njit(cache=True)
+@helper
 def ndtri_nb(p):
     """Inverse of the standard normal CDF for p in (0, 1) (AS241, PPND16)."""
     q = p - 0.5
@@ -65,13 +65,13 @@ def ndtri_nb(p):
     return x
 
 
-@njit(cache=True)
+@helper
 def ndtr_nb(x):
     """Standard normal CDF, accurate in the lower tail (erfc, not 1 - erf)."""
     return 0.5 * math.erfc(-x * _SQRT1_2)
 
 
-@njit(cache=True)
+@helper
 def _betacf_nb(a, b, x):
     # Continued fraction for the incomplete beta (modified Lentz).
     tiny = 1e-300
@@ -110,7 +110,7 @@ def _betacf_nb(a, b, x):
     return h
 
 
-@njit(cache=True)
+@helper
 def betainc_nb(a, b, x):
     """Regularised incomplete beta I_x(a, b) for a, b > 0 and x in [0, 1]."""
     if x <= 0.0:
@@ -124,7 +124,7 @@ def betainc_nb(a, b, x):
     return 1.0 - math.exp(lbt) * _betacf_nb(b, a, 1.0 - x) / b
 
 
-@njit(cache=True)
+@helper
 def t_cdf_nb(x, dof):
     """Student-t CDF with ``dof`` degrees of freedom (dof > 0)."""
     if np.isinf(x):
@@ -135,7 +135,7 @@ def t_cdf_nb(x, dof):
     return 1.0 - tail
 
 
-@njit(cache=True)
+@helper
 def gamma_nb(shape, k0, k1, sim, stream, item, sub0):
     """Gamma(shape, 1) by Marsaglia-Tsang; attempt i reads counter sub0 + i.
 
@@ -164,7 +164,7 @@ def gamma_nb(shape, k0, k1, sim, stream, item, sub0):
     return d * boost  # unreachable in practice: acceptance >95% per attempt
 
 
-@njit(cache=True)
+@helper
 def beta_nb(a, b, k0, k1, sim, stream, item):
     """Beta(a, b) as G_a / (G_a + G_b); the two gammas use disjoint counter ranges."""
     ga = gamma_nb(a, k0, k1, sim, stream, item, 0)
@@ -172,7 +172,7 @@ def beta_nb(a, b, k0, k1, sim, stream, item):
     return ga / (ga + gb)
 
 
-@njit(cache=True)
+@helper
 def chi2_nb(dof, k0, k1, sim, stream, item):
     """Chi-square with ``dof`` degrees of freedom: 2 * Gamma(dof / 2)."""
     return 2.0 * gamma_nb(0.5 * dof, k0, k1, sim, stream, item, 0)

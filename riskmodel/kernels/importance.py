@@ -41,16 +41,29 @@ unbiased, and at most ``1 / lam0``.
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import prange
 
-from .distributions import chi2_nb, ndtr_nb, ndtri_nb
-from .one_year import _default_time_nb, fx_multipliers_nb
-from .philox import STREAM_FACTOR, STREAM_IS_CLASS, STREAM_MIXING, STREAM_STRATUM, uniform2_nb, uniform_lane_nb
 from .claims import claim_sink_nb, settle_nb
-from .sparse import advance_nb, count_and_reset_nb, event_effects_nb, sparse_cover_losses_nb
+from .distributions import chi2_nb, ndtr_nb, ndtri_nb
+from .jit import driver, helper
+from .one_year import _default_time_nb, fx_multipliers_nb
+from .philox import (
+    STREAM_FACTOR,
+    STREAM_IS_CLASS,
+    STREAM_MIXING,
+    STREAM_STRATUM,
+    uniform2_nb,
+    uniform_lane_nb,
+)
+from .sparse import (
+    advance_nb,
+    count_and_reset_nb,
+    event_effects_nb,
+    sparse_cover_losses_nb,
+)
 
 
-@njit(cache=True)
+@helper
 def twist_theta_nb(p, c, n, x, theta_max):
     """``theta >= 0`` with ``sum n_c q_c(theta) c_c = x`` over classes: safeguarded Newton on ``[0, theta_max]``."""
     el = 0.0
@@ -87,7 +100,7 @@ def twist_theta_nb(p, c, n, x, theta_max):
     return th
 
 
-@njit(cache=True)
+@helper
 def is_factors_nb(m, ip, k0, k1, sim, z):
     """Draw the factors (and the t mixing variable) for this design cell.
 
@@ -128,7 +141,7 @@ def is_factors_nb(m, ip, k0, k1, sim, z):
     return scale, log_r, comp
 
 
-@njit(cache=True)
+@helper
 def is_latents_nb(m, g, ip, k0, k1, sim, z, scale, twist, tau, dlist, s_grp, p):
     """Twisted defaults, class by class (geometric skipping); return (number of defaults, theta L~ - psi)."""
     for gi in range(g.grp_ptr.shape[0] - 1):
@@ -190,7 +203,7 @@ def is_latents_nb(m, g, ip, k0, k1, sim, z, scale, twist, tau, dlist, s_grp, p):
     return nd, theta * loss_proxy - psi
 
 
-@njit(cache=True)
+@helper
 def simulate_one_is_nb(m, g, ip, k0, k1, sim, z, tau, dlist, called, clist, s_grp, p, fxm, sc, i, out_loss,
                        out_count, out_rec):
     scale, log_r1, comp = is_factors_nb(m, ip, k0, k1, sim, z)
@@ -203,7 +216,7 @@ def simulate_one_is_nb(m, g, ip, k0, k1, sim, z, tau, dlist, called, clist, s_gr
     return mixture_weight_nb(ip, log_r1, log_twist)
 
 
-@njit(cache=True)
+@helper
 def mixture_weight_nb(ip, log_r1, log_twist):
     """``1 / (lam0 + lam1 e^a + lam2 e^(a + b))``, by log-sum-exp (either exponent may be huge)."""
     n_twist = ip.n_cells - ip.n_plain - ip.n_shift
@@ -214,8 +227,8 @@ def mixture_weight_nb(ip, log_r1, log_twist):
     return math.exp(-top) / (math.exp(l0 - top) + math.exp(l1 - top) + math.exp(l2 - top))
 
 
-@njit(cache=True, parallel=True)
-def simulate_chunk_is_nb(m, g, ip, k0, k1, sims, n_blocks, out_loss, out_count, out_weight, out_rec):
+@driver(parallel=True)
+def simulate_chunk_is_nb(m, g, ip, k0, k1, sims, n_blocks, out_loss, out_count, out_weight, out_rec, keep):
     """Importance-sampled simulations ``sims``: losses, counts and each one's likelihood-ratio weight."""
     n = out_loss.shape[0]
     n_blocks = max(1, min(n, n_blocks))
@@ -232,7 +245,7 @@ def simulate_chunk_is_nb(m, g, ip, k0, k1, sims, n_blocks, out_loss, out_count, 
         s_grp = np.empty(g.grp_ptr.shape[0])
         p = np.empty(ip.cls_thr.shape[0])
         fxm = np.ones(max(m.fx_vol.shape[0], 1))
-        sc = claim_sink_nb(out_rec, blk, n_blocks, m.n_contracts)
+        sc = claim_sink_nb(out_rec, blk, n_blocks, m.n_contracts, keep)
         for i in range(lo, hi):
             if out_rec[7][blk] != 0:
                 break  # the block ran out of room: its range is rerun, so stop spending time on it

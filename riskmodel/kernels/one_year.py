@@ -23,11 +23,20 @@ Every draw reads its own counter, so a simulation's result depends only on
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import prange
 
-from .claims import (COMP_CREDIT, COMP_DEFAULT_CALL, COMP_SOLVENT_CALL, claim_sink_nb, exposure_share_nb,
-                     push_nb, settle_nb, solvent_call_time_nb)
+from .claims import (
+    COMP_CREDIT,
+    COMP_DEFAULT_CALL,
+    COMP_SOLVENT_CALL,
+    claim_sink_nb,
+    exposure_share_nb,
+    push_nb,
+    settle_nb,
+    solvent_call_time_nb,
+)
 from .distributions import beta_nb, chi2_nb, ndtr_nb, ndtri_nb, t_cdf_nb
+from .jit import driver, helper
 from .philox import (
     STREAM_CALL,
     STREAM_EVENT_EFFECT,
@@ -46,7 +55,7 @@ LATENT_IMPORTER = 1
 LATENT_EVENT = 2
 
 
-@njit(cache=True)
+@helper
 def draw_factors_nb(m, k0, k1, sim, z):
     """Fill ``z`` with the systematic factors; return the copula's scale."""
     for k in range(m.n_factors):
@@ -57,7 +66,7 @@ def draw_factors_nb(m, k0, k1, sim, z):
     return 1.0
 
 
-@njit(cache=True)
+@helper
 def _default_time_nb(m, j, x):
     """Default time in years of latent ``j`` whose value ``x`` is below its threshold.
 
@@ -88,7 +97,7 @@ def _default_time_nb(m, j, x):
     return tau
 
 
-@njit(cache=True)
+@helper
 def latent_times_nb(m, k0, k1, sim, z, scale, tau):
     """Default (or event) time of every latent within the horizon; inf if none."""
     n = m.thr.shape[0]
@@ -112,7 +121,7 @@ def latent_times_nb(m, k0, k1, sim, z, scale, tau):
                 tau[j] = tau[e]
 
 
-@njit(cache=True)
+@helper
 def fx_multipliers_nb(m, z, out):
     """Each risky currency's lognormal rate multiplier (mean 1) from the factors ``z``."""
     for c in range(m.fx_vol.shape[0]):
@@ -123,7 +132,7 @@ def fx_multipliers_nb(m, z, out):
         out[c] = math.exp(v * y - 0.5 * v * v)
 
 
-@njit(cache=True)
+@helper
 def ead_nb(m, k, fxm):
     """Cover ``k``'s exposure in the reporting currency in this simulation."""
     c = m.cv_ccy[k]
@@ -132,14 +141,14 @@ def ead_nb(m, k, fxm):
     return m.cv_ead[k]
 
 
-@njit(cache=True)
+@helper
 def _lgd_nb(mean, a, b, k0, k1, sim, item):
     if a > 0.0:
         return beta_nb(a, b, k0, k1, sim, STREAM_LGD, item)
     return mean
 
 
-@njit(cache=True)
+@helper
 def solvent_hazard_nb(m, k, tau):
     """Integrated intensity of a call without default on cover ``k`` over its solvent live window."""
     a = m.cv_a[k]
@@ -158,7 +167,7 @@ def solvent_hazard_nb(m, k, tau):
     return hazard
 
 
-@njit(cache=True)
+@helper
 def cover_losses_nb(m, k0, k1, sim, tau, fxm, sc):
     """Push each live cover's claim in this simulation to ``sc``; return the number pushed."""
     n = 0
@@ -190,7 +199,7 @@ def cover_losses_nb(m, k0, k1, sim, tau, fxm, sc):
     return n
 
 
-@njit(cache=True)
+@helper
 def tally_nb(m, j, ne, ni, nc):
     """Add latent ``j``'s default to the counts of exporters, importers and country events."""
     t = m.latent_type[j]
@@ -201,7 +210,7 @@ def tally_nb(m, j, ne, ni, nc):
     return ne, ni, nc + 1
 
 
-@njit(cache=True)
+@helper
 def simulate_one_nb(m, k0, k1, sim, z, tau, fxm, sc, i, out_loss, out_count, out_rec):
     scale = draw_factors_nb(m, k0, k1, sim, z)
     fx_multipliers_nb(m, z, fxm)
@@ -219,8 +228,8 @@ def simulate_one_nb(m, k0, k1, sim, z, tau, fxm, sc, i, out_loss, out_count, out
     settle_nb(m, sc, n, i, out_loss[i], out_count[i], out_rec)
 
 
-@njit(cache=True, parallel=True)
-def simulate_chunk_nb(m, k0, k1, sims, n_blocks, out_loss, out_count, out_rec):
+@driver(parallel=True)
+def simulate_chunk_nb(m, k0, k1, sims, n_blocks, out_loss, out_count, out_rec, keep):
     """Simulations ``sims`` (their indices: any subset, in any order) into ``out_loss`` (n x 3), ``out_count`` (n x 4)
     and their claims into ``out_rec`` (see ``claims``).
 
@@ -236,7 +245,7 @@ def simulate_chunk_nb(m, k0, k1, sims, n_blocks, out_loss, out_count, out_rec):
         z = np.empty(max(m.n_factors, 1))
         tau = np.empty(m.thr.shape[0])
         fxm = np.ones(max(m.fx_vol.shape[0], 1))
-        sc = claim_sink_nb(out_rec, blk, n_blocks, m.n_contracts)
+        sc = claim_sink_nb(out_rec, blk, n_blocks, m.n_contracts, keep)
         for i in range(lo, hi):
             if out_rec[7][blk] != 0:
                 break  # the block ran out of room: its range is rerun, so stop spending time on it

@@ -16,7 +16,8 @@ Counter layout (four 32-bit words):
 One block gives four 32-bit words, i.e. two 52-bit uniforms.
 """
 import numpy as np
-from numba import njit
+
+from .jit import helper
 
 _M0 = np.uint64(0xD2511F53)
 _M1 = np.uint64(0xCD9E8D57)
@@ -44,7 +45,7 @@ STREAM_IS_CLASS = 11  # importance sampling: defaults of a class, item = class, 
 STREAM_GROUP_SHOCK = 12  # sparse path: a candidate's shock below its group's threshold, index = candidate, sub = group
 
 
-@njit(cache=True)
+@helper
 def philox4x32_nb(c0, c1, c2, c3, k0, k1):
     """Philox4x32 with 10 rounds. All arguments are uint64 holding 32-bit words."""
     c0 = np.uint64(c0)
@@ -70,7 +71,7 @@ def philox4x32_nb(c0, c1, c2, c3, k0, k1):
     return c0, c1, c2, c3
 
 
-@njit(cache=True)
+@helper
 def block_nb(k0, k1, sim, stream, item, sub):
     """The four 32-bit words for counter ``(sim, stream, item, sub)``."""
     s = np.uint64(sim)
@@ -79,7 +80,7 @@ def block_nb(k0, k1, sim, stream, item, sub):
     return philox4x32_nb(c0, c1, np.uint64(item) & _MASK32, np.uint64(sub) & _MASK32, k0, k1)
 
 
-@njit(cache=True)
+@helper
 def to_unit_nb(a, b):
     """Two 32-bit words -> a uniform on the 52-bit grid (k + 0.5) / 2**52, strictly inside (0, 1).
 
@@ -88,14 +89,14 @@ def to_unit_nb(a, b):
     return (np.float64((a >> _S6) * np.uint64(67108864) + (b >> _S6)) + 0.5) * (1.0 / 4503599627370496.0)
 
 
-@njit(cache=True)
+@helper
 def uniform2_nb(k0, k1, sim, stream, item, sub):
     """Two independent uniforms on (0, 1) from one Philox block."""
     w0, w1, w2, w3 = block_nb(k0, k1, sim, stream, item, sub)
     return to_unit_nb(w0, w1), to_unit_nb(w2, w3)
 
 
-@njit(cache=True)
+@helper
 def uniform_lane_nb(k0, k1, sim, stream, index, sub):
     """Uniform number ``index`` of a stream: lane ``index % 2`` of block ``index // 2``."""
     u0, u1 = uniform2_nb(k0, k1, sim, stream, index >> 1, sub)

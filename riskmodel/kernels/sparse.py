@@ -31,18 +31,42 @@ distribution, not draw by draw (tested against exact results and each other).
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import prange
 
-from .claims import (COMP_CREDIT, COMP_DEFAULT_CALL, COMP_SOLVENT_CALL, claim_sink_nb, exposure_share_nb,
-                     push_nb, settle_nb, solvent_call_time_nb)
+from .claims import (
+    COMP_CREDIT,
+    COMP_DEFAULT_CALL,
+    COMP_SOLVENT_CALL,
+    claim_sink_nb,
+    exposure_share_nb,
+    push_nb,
+    settle_nb,
+    solvent_call_time_nb,
+)
 from .distributions import ndtr_nb, ndtri_nb
-from .one_year import (LATENT_EVENT, _default_time_nb, _lgd_nb,
-                       draw_factors_nb, ead_nb, fx_multipliers_nb, solvent_hazard_nb, tally_nb)
-from .philox import (STREAM_CALL, STREAM_CALL_GROUP, STREAM_EVENT_GROUP, STREAM_GROUP, STREAM_GROUP_SHOCK,
-                     uniform2_nb, uniform_lane_nb)
+from .jit import driver, helper
+from .one_year import (
+    LATENT_EVENT,
+    _default_time_nb,
+    _lgd_nb,
+    draw_factors_nb,
+    ead_nb,
+    fx_multipliers_nb,
+    solvent_hazard_nb,
+    tally_nb,
+)
+from .philox import (
+    STREAM_CALL,
+    STREAM_CALL_GROUP,
+    STREAM_EVENT_GROUP,
+    STREAM_GROUP,
+    STREAM_GROUP_SHOCK,
+    uniform2_nb,
+    uniform_lane_nb,
+)
 
 
-@njit(cache=True)
+@helper
 def advance_nb(pos, u, log_q, n):
     """Index of the next success after ``pos`` among ``n`` Bernoulli trials (``log(1 - p) = log_q``), or ``n``."""
     step = _skip_nb(u, log_q)
@@ -51,7 +75,7 @@ def advance_nb(pos, u, log_q, n):
     return pos + 1 + int(step)
 
 
-@njit(cache=True)
+@helper
 def _skip_nb(u, log_q):
     """Failures before the next success of Bernoulli trials with ``log(1 - p) = log_q``, as a float.
 
@@ -66,7 +90,7 @@ def _skip_nb(u, log_q):
     return np.floor(q)
 
 
-@njit(cache=True)
+@helper
 def group_defaults_nb(m, g, k0, k1, sim, z, scale, tau, dlist, nd):
     """Sample every group's defaults; append them to ``dlist``; return the new count."""
     for gi in range(g.grp_ptr.shape[0] - 1):
@@ -111,7 +135,7 @@ def group_defaults_nb(m, g, k0, k1, sim, z, scale, tau, dlist, nd):
     return nd
 
 
-@njit(cache=True)
+@helper
 def event_effects_nb(m, g, k0, k1, sim, tau, dlist, nd):
     """Importers hit by their country's event default at the event time, if earlier than their own."""
     nd0 = nd
@@ -144,7 +168,7 @@ def event_effects_nb(m, g, k0, k1, sim, tau, dlist, nd):
     return nd
 
 
-@njit(cache=True)
+@helper
 def sparse_cover_losses_nb(m, g, k0, k1, sim, tau, dlist, nd, called, clist, fxm, sc):
     """Calls without default by thinning, then the covers of defaulted obligors; claims pushed to ``sc``.
 
@@ -204,7 +228,7 @@ def sparse_cover_losses_nb(m, g, k0, k1, sim, tau, dlist, nd, called, clist, fxm
     return n
 
 
-@njit(cache=True)
+@helper
 def count_and_reset_nb(m, tau, dlist, nd, out_count):
     """Count defaults by latent type and restore ``tau`` to all-infinite."""
     ne = 0
@@ -219,7 +243,7 @@ def count_and_reset_nb(m, tau, dlist, nd, out_count):
     out_count[2] = nc
 
 
-@njit(cache=True)
+@helper
 def simulate_one_sparse_nb(m, g, k0, k1, sim, z, tau, dlist, called, clist, fxm, sc, i, out_loss, out_count,
                            out_rec):
     scale = draw_factors_nb(m, k0, k1, sim, z)
@@ -231,8 +255,8 @@ def simulate_one_sparse_nb(m, g, k0, k1, sim, z, tau, dlist, called, clist, fxm,
     count_and_reset_nb(m, tau, dlist, nd, out_count[i])
 
 
-@njit(cache=True, parallel=True)
-def simulate_chunk_sparse_nb(m, g, k0, k1, sims, n_blocks, out_loss, out_count, out_rec):
+@driver(parallel=True)
+def simulate_chunk_sparse_nb(m, g, k0, k1, sims, n_blocks, out_loss, out_count, out_rec, keep):
     """Sparse twin of ``one_year.simulate_chunk_nb``: same arguments plus the group index ``g``."""
     n = out_loss.shape[0]
     n_blocks = max(1, min(n, n_blocks))
@@ -247,7 +271,7 @@ def simulate_chunk_sparse_nb(m, g, k0, k1, sims, n_blocks, out_loss, out_count, 
         called = np.zeros(max(n_cov, 1), dtype=np.uint8)
         clist = np.empty(max(n_cov, 1), dtype=np.int64)
         fxm = np.ones(max(m.fx_vol.shape[0], 1))
-        sc = claim_sink_nb(out_rec, blk, n_blocks, m.n_contracts)
+        sc = claim_sink_nb(out_rec, blk, n_blocks, m.n_contracts, keep)
         for i in range(lo, hi):
             if out_rec[7][blk] != 0:
                 break  # the block ran out of room: its range is rerun, so stop spending time on it
