@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 
+import numba
 import numpy as np
 
 from .kernels.cashflows import N_ACC, reduce_records_nb, segment_losses_nb
@@ -97,6 +98,7 @@ class ClaimsCollector:
         if self._flat is None or self._flat[0].shape[0] != size:
             self._flat = (np.empty(size, dtype=np.int64), np.empty(size), np.empty(size), np.empty(size),
                           np.empty(size, dtype=np.int8))
+            self._pv = np.empty(size if self.lifetime else 0)  # each record's present value, while reducing
         return (np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64), *self._flat,
                 np.zeros(max(n_blocks, 1), dtype=np.uint8))
 
@@ -132,6 +134,7 @@ class ClaimsCollector:
         if not self.lifetime:
             segment_losses_nb(rec_start, rec_n, rec_cov, rec_loss, self.cover_segment, self.seg_loss[s:e])
             return
-        reduce_records_nb(rec_start, rec_n, rec_cov, rec_t, rec_claim, rec_loss, weight, total_loss, self.period, self.lag,
-                          self.curve_t, self.curve_r, self.cover_segment, self.claim_cf[s:e],
-                          self.recovery_cf[s:e], self.pv[s:e], self.claims[s:e], self.seg_loss[s:e], self.acc)
+        reduce_records_nb(rec_start, rec_n, rec_cov, rec_t, rec_claim, rec_loss, self._pv, weight, total_loss,
+                          self.period, self.lag, self.curve_t, self.curve_r, self.cover_segment, self.claim_cf[s:e],
+                          self.recovery_cf[s:e], self.pv[s:e], self.claims[s:e], self.seg_loss[s:e], self.acc,
+                          numba.get_num_threads())

@@ -16,7 +16,7 @@ from .model import ModelArrays
 SparseArrays = namedtuple(
     "SparseArrays",
     [
-        "grp_ptr", "grp_mem", "grp_load_ptr", "grp_load_idx", "grp_load_val", "grp_idio",
+        "grp_ptr", "grp_mem", "grp_n_same", "grp_load_ptr", "grp_load_idx", "grp_load_val", "grp_idio",
         "ev_ptr", "seg_ptr", "seg_mem", "seg_q",
         "cg_ptr", "cg_mem", "cg_hazard", "cg_event", "cg_event_mult",
         "lc_ptr", "lc_cov", "lat_timed",
@@ -33,6 +33,22 @@ def _csr(keys: np.ndarray, n_rows: int) -> tuple[np.ndarray, np.ndarray]:
     ptr = np.zeros(n_rows + 1, dtype=np.int64)
     np.cumsum(np.bincount(keys, minlength=n_rows), out=ptr[1:])
     return ptr, order.astype(np.int64)
+
+
+def unique_rows(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct rows of ``key`` in lexicographic order and each row's index among them, as
+    ``np.unique(key, axis=0, return_inverse=True)`` gives them (group numbers key random streams, so the
+    order is a contract), by a lexsort instead of sorting a structured view (100x faster)."""
+    n = key.shape[0]
+    if n == 0:
+        return key[:0], np.zeros(0, dtype=np.int64)
+    order = np.lexsort(key.T[::-1])
+    srt = key[order]
+    new = np.ones(n, dtype=bool)
+    new[1:] = (srt[1:] != srt[:-1]).any(axis=1)
+    inverse = np.empty(n, dtype=np.int64)
+    inverse[order] = np.cumsum(new) - 1
+    return srt[new], inverse
 
 
 def _band(values: np.ndarray, ratio: float) -> np.ndarray:
@@ -66,13 +82,15 @@ def build_sparse(m: ModelArrays) -> SparseArrays:
     rows = _loading_rows(m)
     pd_band = _band_of_threshold(m)
     key = np.column_stack([m.latent_type.astype(float), pd_band.astype(float), rows])
-    _, grp_of = np.unique(key, axis=0, return_inverse=True)
+    _, grp_of = unique_rows(key)
     grp_of = grp_of.ravel().astype(np.int64)
     n_grp = int(grp_of.max()) + 1 if n_lat else 0
     order = np.lexsort((-m.thr, grp_of))
     grp_ptr = np.zeros(n_grp + 1, dtype=np.int64)
     np.cumsum(np.bincount(grp_of, minlength=n_grp), out=grp_ptr[1:])
     first = order[grp_ptr[:-1]]
+    # members sorted by threshold, highest first: how many share the group's top threshold
+    grp_n_same = np.bincount(grp_of[order][m.thr[order] == m.thr[first][grp_of[order]]], minlength=n_grp)
     nnz = np.diff(m.load_ptr)[first]
     grp_load_ptr = np.zeros(n_grp + 1, dtype=np.int64)
     np.cumsum(nnz, out=grp_load_ptr[1:])
@@ -82,7 +100,7 @@ def build_sparse(m: ModelArrays) -> SparseArrays:
     imp = np.flatnonzero(m.imp_event >= 0)
     seg_key = np.column_stack([m.imp_event[imp].astype(float), m.imp_event_q[imp]]) if imp.size else np.zeros((0, 2))
     if imp.size:
-        uniq, seg_of = np.unique(seg_key, axis=0, return_inverse=True)
+        uniq, seg_of = unique_rows(seg_key)
         seg_of = seg_of.ravel()
         seg_ptr, seg_order = _csr(seg_of, len(uniq))
         seg_mem = imp[seg_order]
@@ -101,7 +119,7 @@ def build_sparse(m: ModelArrays) -> SparseArrays:
     if cov.size:
         ck = np.column_stack([m.cv_rate[cov], m.cv_event[cov].astype(float), m.cv_mult[cov],
                               _band(length[cov], WINDOW_BAND_RATIO).astype(float)])
-        uniq, cg_of = np.unique(ck, axis=0, return_inverse=True)
+        uniq, cg_of = unique_rows(ck)
         cg_of = cg_of.ravel()
         corder = np.lexsort((-length[cov], cg_of))
         cg_ptr = np.zeros(len(uniq) + 1, dtype=np.int64)
@@ -119,7 +137,7 @@ def build_sparse(m: ModelArrays) -> SparseArrays:
     lc_ptr, lc_cov = _csr(owner, n_lat)
 
     return SparseArrays(
-        grp_ptr=grp_ptr, grp_mem=order.astype(np.int64),
+        grp_ptr=grp_ptr, grp_mem=order.astype(np.int64), grp_n_same=grp_n_same.astype(np.int64),
         grp_load_ptr=grp_load_ptr, grp_load_idx=m.load_idx[take].astype(np.int64),
         grp_load_val=m.load_val[take].astype(float), grp_idio=m.idio[first].astype(float),
         ev_ptr=ev_ptr, seg_ptr=seg_ptr, seg_mem=seg_mem.astype(np.int64), seg_q=seg_q,
@@ -183,7 +201,7 @@ def build_classes(m: ModelArrays, g: SparseArrays, sev: np.ndarray) -> dict[str,
     mem = g.grp_mem
     band = _band(sev[mem], SEVERITY_BAND_RATIO)
     key = np.column_stack([grp_of.astype(float), m.thr[mem], band.astype(float)])
-    uniq, cls_of = np.unique(key, axis=0, return_inverse=True)
+    uniq, cls_of = unique_rows(key)
     cls_of = cls_of.ravel()
     ptr, order = _csr(cls_of, len(uniq))
     members = mem[order]

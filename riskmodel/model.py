@@ -14,7 +14,9 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
+from .combos import by_combination
 from .errors import Problem, raise_if
+from .loadings import LatentTable, compile_loadings
 from .portfolio import Portfolio
 from .scenario import LGDSpec, Scenario
 from .schema import BETA_PREFIX
@@ -68,18 +70,6 @@ class _Factors:
 
     def __call__(self, name: str) -> int:
         return self.index.setdefault(name, len(self.index))
-
-
-def _instance(kind: str, region: str | None, country: str | None, sector: str | None) -> str | None:
-    if kind in ("global", "korea"):
-        return kind
-    if kind == "region":
-        return f"region:{region}" if region else None
-    if kind == "country":
-        return f"country:{country}" if country else None
-    if kind == "sector":
-        return f"sector:{sector}" if sector else None
-    return kind  # a factor named only in the portfolio
 
 
 def _best_rule(scenario: Scenario, applies_to: str, attrs: dict) -> tuple[str | None, dict]:
@@ -172,85 +162,55 @@ def compile_model(portfolio: Portfolio, scenario: Scenario) -> CompiledModel:
     raise_if(problems, "scenario")
     home_region = countries.loc[HOME_COUNTRY, "region"]
 
-    fac = _Factors()
-    rows_ptr, rows_idx, rows_val = [0], [], []
-    latent_rows = []
-
-    rule_cache: dict = {}  # the rule depends only on the attributes: resolve each combination once
-
-    def add_latent(kind, ident, attrs, explicit: dict | None, applies_to, src_table, row_i):
-        if explicit:
-            loadings, rule = explicit, "portfolio"
-        else:
-            key = (applies_to, tuple(sorted(attrs.items())))
-            if key not in rule_cache:
-                rule_cache[key] = _best_rule(sc, applies_to, attrs)
-            rule, loadings = rule_cache[key]
-            if rule and rule.startswith("ambiguous:"):
-                names = rule.split(":", 1)[1]
-                problems.append(Problem("scenario", "scenario",
-                                        f"rules {names} match {applies_to} {ident!r} equally well with different "
-                                        f"loadings; make one more specific", "factors.rules"))
-                loadings = {}
-        ss = 0.0
-        for f, beta in loadings.items():
-            if beta == 0.0:
-                continue
-            name = _instance(f, attrs.get("region"), attrs.get("country"), attrs.get("sector"))
-            if name is None or (f == "sector" and applies_to != "exporter"):
-                problems.append(Problem(portfolio.sources.get(src_table, "scenario") if explicit else "scenario",
-                                        src_table if explicit else "scenario",
-                                        f"factor '{f}' does not apply to {applies_to}s", None, row_i, None,
-                                        f"{ident}"))
-                continue
-            rows_idx.append(fac(name))
-            rows_val.append(beta)
-            ss += beta * beta
-        rows_ptr.append(len(rows_idx))
-        latent_rows.append({"type": kind, "id": ident, "country": attrs.get("country"),
-                            "region": attrs.get("region"), "rule": rule, "r2": ss})
-        return ss
-
-    def explicit_betas(df):
-        """Per row: the portfolio's own loadings ({factor: beta}), or None where the row gives none."""
-        cols = [c for c in df.columns if c.startswith(BETA_PREFIX)]
-        if not cols:
-            return [None] * len(df)
-        vals = df[cols].to_numpy(dtype=float, na_value=np.nan)
-        names = [c[len(BETA_PREFIX):] for c in cols]
-        given = ~np.isnan(vals).all(axis=1)
-        return [dict(zip(names, np.nan_to_num(row, nan=0.0).tolist())) if g else None for row, g in zip(vals, given)]
-
-    # exporters
-    for i, (ident, sector, betas) in enumerate(zip(exp["exporter_id"].tolist(), exp["sector"].tolist(),
-                                                   explicit_betas(exp))):
-        attrs = {"sector": sector, "country": HOME_COUNTRY, "region": home_region}
-        add_latent("exporter", ident, attrs, betas, "exporter", "exporters", i + 1)
-    # importers
-    region_of = countries["region"].to_dict()
-    for i, (ident, c, kind, betas) in enumerate(zip(imp["importer_id"].tolist(), imp["country"].tolist(),
-                                                    imp["kind"].tolist(), explicit_betas(imp))):
-        attrs = {"kind": kind, "country": c, "region": region_of[c]}
-        add_latent("importer", ident, attrs, betas, "importer", "importers", i + 1)
-    # country events: one per buyer country present
     event_countries = sorted(set(imp["country"])) if sc.country_events.enabled else []
-    for c in event_countries:
-        attrs = {"country": c, "region": countries.loc[c, "region"]}
-        add_latent("country_event", c, attrs, None, "country_event", "countries", None)
-    raise_if(problems, "model")
-
-    lat = pd.DataFrame(latent_rows)
     n_e, n_i, n_c = len(exp), len(imp), len(event_countries)
+    region_of = countries["region"]
+    beta_cols = lambda df: df[[c for c in df.columns if c.startswith(BETA_PREFIX)]]  # noqa: E731
+    tables = [
+        LatentTable("exporter", exp["exporter_id"].to_numpy(object),
+                    pd.DataFrame({"sector": exp["sector"].to_numpy(object), "country": HOME_COUNTRY,
+                                  "region": home_region}),
+                    portfolio.sources.get("exporters", "scenario"), "exporters", beta_cols(exp)),
+        LatentTable("importer", imp["importer_id"].to_numpy(object),
+                    pd.DataFrame({"kind": imp["kind"].to_numpy(object), "country": imp["country"].to_numpy(object),
+                                  "region": imp["country"].map(region_of).to_numpy(object)}),
+                    portfolio.sources.get("importers", "scenario"), "importers", beta_cols(imp)),
+        LatentTable("country_event", np.array(event_countries, dtype=object),
+                    pd.DataFrame({"country": np.array(event_countries, dtype=object),
+                                  "region": region_of.reindex(event_countries).to_numpy(object)}),
+                    "scenario", "countries", rows=False),
+    ]
+    rule_cache: dict = {}
+
+    def best_rule(applies_to, attrs):
+        key = (applies_to, tuple(sorted(attrs.items())))
+        if key not in rule_cache:
+            rule_cache[key] = _best_rule(sc, applies_to, attrs)
+        return rule_cache[key]
+
+    ld, found = compile_loadings(tables, best_rule)
+    problems += found
+    raise_if(problems, "model")
+    fac = _Factors()
+    for name in ld.factor_names:
+        fac(name)
+    lat = pd.DataFrame({
+        "type": np.repeat(np.array(["exporter", "importer", "country_event"], dtype=object), [n_e, n_i, n_c]),
+        "id": np.concatenate([t.ids for t in tables]),
+        "country": np.concatenate([t.attrs["country"].to_numpy(object) for t in tables]),
+        "region": np.concatenate([t.attrs["region"].to_numpy(object) for t in tables]),
+        "rule": ld.rule, "r2": ld.r2})
 
     # probabilities over one year, then over the horizon
     pd_exp = exp["pd"].fillna(ref.pd_of_grade(exp["rating"])).to_numpy(float)
-    m_exp = sc.pd_multipliers.exporter * exp["sector"].map(lambda s: sc.pd_multipliers.by_sector.get(s, 1.0)).to_numpy(float)
+    mult = sc.pd_multipliers
+    m_exp = mult.exporter * by_combination(lambda s: mult.by_sector.get(s, 1.0), exp["sector"])
     pd_imp = imp["pd"].fillna(ref.pd_of_grade(imp["rating"])).to_numpy(float)
     regions_imp = imp["country"].map(countries["region"])
     m_imp = (sc.pd_multipliers.importer
-             * imp["kind"].map(lambda k: sc.pd_multipliers.by_kind.get(k, 1.0)).to_numpy(float)
-             * regions_imp.map(lambda r: sc.pd_multipliers.by_region.get(r, 1.0)).to_numpy(float)
-             * imp["country"].map(lambda c: sc.pd_multipliers.by_country.get(c, 1.0)).to_numpy(float))
+             * by_combination(lambda k: mult.by_kind.get(k, 1.0), imp["kind"])
+             * by_combination(lambda r: mult.by_region.get(r, 1.0), regions_imp)
+             * by_combination(lambda c: mult.by_country.get(c, 1.0), imp["country"]))
     cat = countries["oecd_category"]
     p_evt = np.array([sc.country_events.probability.get(c, sc.country_events.probability_by_oecd_category[int(cat[c])])
                       for c in event_countries], dtype=float)
@@ -282,7 +242,7 @@ def compile_model(portfolio: Portfolio, scenario: Scenario) -> CompiledModel:
         pos = {c: n_e + n_i + k for k, c in enumerate(event_countries)}
         q = sc.country_events.importer_default_given_event
         imp_event[n_e:n_e + n_i] = imp["country"].map(pos).to_numpy(np.int64)
-        imp_event_q[n_e:n_e + n_i] = imp["kind"].map(lambda k: getattr(q, k)).to_numpy(float)
+        imp_event_q[n_e:n_e + n_i] = by_combination(lambda k: getattr(q, k), imp["kind"])
 
     # covers
     val = pd.Timestamp(sc.simulation.valuation_date)
@@ -308,32 +268,28 @@ def compile_model(portfolio: Portfolio, scenario: Scenario) -> CompiledModel:
     # stochastic rates: one factor per risky currency, and the global factor they lean on
     currencies = sorted(c for c, v in fx_risk.volatility.items() if v > 0)
     ccy_pos = {c: i for i, c in enumerate(currencies)}
-    cv_ccy = live_cov["currency"].map(lambda c: ccy_pos.get(c, -1)).to_numpy(np.int64)
+    cv_ccy = by_combination(lambda c: ccy_pos.get(c, -1), live_cov["currency"], dtype=np.int64)
     fx_factor = np.array([fac(f"fx:{c}") for c in currencies], dtype=np.int64)
     fx_global = fac("global") if currencies and fx_risk.downturn_correlation != 0.0 else -1
     fx_vol = np.array([fx_risk.volatility[c] * np.sqrt(H) for c in currencies], dtype=float)
     calls = sc.calls
-    p_call = np.array([getattr(calls.given_default, p) if (p != "credit" and calls.enabled) else 0.0 for p in prod])
     on_demand = live_cov["on_demand"].to_numpy(bool)
-    rate = np.array([
-        0.0 if (p == "credit" or not calls.enabled) else
-        getattr(calls.rate_without_default if od else calls.rate_without_default_conditional, p)
-        for p, od in zip(prod, on_demand)
-    ]) * calls.rate_multiplier
+    p_call = by_combination(lambda p: getattr(calls.given_default, p) if (p != "credit" and calls.enabled) else 0.0, prod)
+    rate = by_combination(lambda p, od: 0.0 if (p == "credit" or not calls.enabled) else
+                   getattr(calls.rate_without_default if od else calls.rate_without_default_conditional, p),
+                   prod, on_demand) * calls.rate_multiplier
     cv_imp = live_cov["importer_id"].map(imp_pos).to_numpy(np.int64)
     cv_event = imp_event[cv_imp] if n_c else np.full(len(live_cov), -1, dtype=np.int64)
     kinds = imp["kind"].to_numpy()[cv_imp - n_e] if len(live_cov) else np.array([], dtype=object)
-    lgd_d, lgd_s = [], []
-    for p, kind in zip(prod, kinds):
+
+    def lgds(p, kind):
         spec = getattr(sc.lgd, p)
         if p == "credit":
-            lgd_d.append(beta_params(getattr(spec, kind) or spec, sc.lgd.random))
-            lgd_s.append((0.0, 0.0, 0.0))
-        else:
-            lgd_d.append(beta_params(spec, sc.lgd.random))
-            lgd_s.append(beta_params(spec.solvent, sc.lgd.random))
-    lgd_d = np.array(lgd_d, dtype=float).reshape(-1, 3)
-    lgd_s = np.array(lgd_s, dtype=float).reshape(-1, 3)
+            return (*beta_params(getattr(spec, kind) or spec, sc.lgd.random), 0.0, 0.0, 0.0)
+        return (*beta_params(spec, sc.lgd.random), *beta_params(spec.solvent, sc.lgd.random))
+
+    lgd = by_combination(lgds, prod, kinds, width=6)
+    lgd_d, lgd_s = lgd[:, :3], lgd[:, 3:]
 
     sched = build_schedules(live_cov, portfolio.schedules, val)
     # contracts whose later covers a claim can cancel: two or more live covers, chaining on
@@ -349,9 +305,9 @@ def compile_model(portfolio: Portfolio, scenario: Scenario) -> CompiledModel:
         dof=float(sc.copula.dof) if sc.copula.kind == "student_t" else 0.0,
         horizon=float(H),
         horizon_below=float(np.nextafter(H, 0.0)),
-        load_ptr=np.array(rows_ptr, dtype=np.int64),
-        load_idx=np.array(rows_idx, dtype=np.int64),
-        load_val=np.array(rows_val, dtype=float),
+        load_ptr=ld.ptr,
+        load_idx=ld.idx,
+        load_val=ld.val,
         idio=idio,
         thr=_threshold(pd_h, sc).astype(float),
         log_surv=log_surv.astype(float),

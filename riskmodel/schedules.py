@@ -89,31 +89,47 @@ def years_from(valuation: pd.Timestamp, dates: pd.Series) -> np.ndarray:
 
 
 def build_schedules(covers: pd.DataFrame, schedules: pd.DataFrame, valuation: pd.Timestamp) -> Schedules:
-    """Knots for the covers in the order given (validated tables: every milestone cover has rows)."""
+    """Knots for the covers in the order given (validated tables: every milestone cover has rows).
+
+    Bullet: ``(start, 1)``. Linear: ``(start, 1), (end, 0)``. Milestones: the
+    cover's rows in date order, after ``(start, 1)`` when the first one is
+    later than the start (the full amount until then).
+    """
+    n = len(covers)
     start = years_from(valuation, covers["start"])
     end = years_from(valuation, covers["end"])
-    kind = covers["schedule"].to_numpy() if "schedule" in covers.columns else np.full(len(covers), "bullet")
-    rows = {}
-    if len(schedules):
+    kind = covers["schedule"].to_numpy() if "schedule" in covers.columns else np.full(n, "bullet")
+    linear = np.asarray(kind == "linear", dtype=bool)
+    milestones = np.asarray(kind == "milestones", dtype=bool)
+    k_parts = [np.arange(n), np.flatnonzero(linear)]  # every cover's first knot, a linear cover's second
+    seq_parts = [np.zeros(n, np.int64), np.ones(int(linear.sum()), np.int64)]
+    t_parts, v_parts = [start, end[linear]], [np.ones(n), np.zeros(int(linear.sum()))]
+    lead = ~milestones  # whether the first knot (start, 1) is kept
+    if milestones.any() and len(schedules):
         s = schedules.assign(t=years_from(valuation, schedules["date"]))
         amount = covers.drop_duplicates("cover_id").set_index("cover_id")["amount"]
         share = s["outstanding_share"].fillna(s["outstanding"] / s["cover_id"].map(amount))
-        s = s.assign(share=share.to_numpy(float)).sort_values(["cover_id", "t"])
-        rows = {cid: (g["t"].to_numpy(float), g["share"].to_numpy(float)) for cid, g in s.groupby("cover_id")}
-    ptr, ts, vs = [0], [], []
-    for k, (cid, kd) in enumerate(zip(covers["cover_id"].tolist(), kind)):
-        if kd == "linear":
-            t, v = [start[k], end[k]], [1.0, 0.0]
-        elif kd == "milestones":
-            mt, mv = rows[cid]
-            if mt[0] > start[k]:  # the full amount until the first milestone
-                t, v = [start[k], *mt], [1.0, *mv]
-            else:
-                t, v = list(mt), list(mv)
-        else:
-            t, v = [start[k]], [1.0]
-        ts += t
-        vs += v
-        ptr.append(len(ts))
-    return Schedules(np.array(ptr, dtype=np.int64), np.array(ts, dtype=float), np.array(vs, dtype=float),
-                     np.asarray(kind == "linear", dtype=bool), start, end)
+        k = pd.Index(covers["cover_id"]).get_indexer(s["cover_id"])
+        keep = k >= 0
+        keep[keep] = milestones[k[keep]]
+        k, t, v = k[keep], s["t"].to_numpy(float)[keep], share.to_numpy(float)[keep]
+        order = np.lexsort((t, k))
+        k, t, v = k[order], t[order], v[order]
+        rank = np.arange(k.size) - np.searchsorted(k, k, side="left")
+        first_t = np.full(n, np.inf)
+        np.minimum.at(first_t, k, t)
+        lead |= milestones & (first_t > start)
+        k_parts.append(k)
+        seq_parts.append(1 + rank)
+        t_parts.append(t)
+        v_parts.append(v)
+    k_all = np.concatenate(k_parts)
+    seq = np.concatenate(seq_parts)
+    t_all, v_all = np.concatenate(t_parts), np.concatenate(v_parts)
+    use = np.ones(k_all.size, dtype=bool)
+    use[:n] = lead
+    k_all, seq, t_all, v_all = k_all[use], seq[use], t_all[use], v_all[use]
+    order = np.lexsort((seq, k_all))
+    ptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(k_all, minlength=n), out=ptr[1:])
+    return Schedules(ptr, t_all[order].astype(float), v_all[order].astype(float), linear, start, end)

@@ -155,8 +155,8 @@ def test_records_reduce_to_hand_computed_cash_flows():
     acc = np.zeros((2, N_ACC))
     w = np.array([2.0, 1.0])
     total = np.array([70.0, 0.0])
-    reduce_records_nb(rec_start, rec_n, rec_cov, rec_t, rec_claim, rec_loss, w, total, 0.25, 2.0, ct, cr,
-                      np.array([0, 1]), cl, rc, pv, claims, seg, acc)
+    reduce_records_nb(rec_start, rec_n, rec_cov, rec_t, rec_claim, rec_loss, np.empty(2), w, total, 0.25, 2.0, ct, cr,
+                      np.array([0, 1]), cl, rc, pv, claims, seg, acc, 2)
     assert cl[0, 6] == 100.0 and cl[0, 0] == 10.0 and cl.sum() == 110.0
     assert rc[0, 14] == 40.0 and rc.sum() == 40.0  # recovery 100 - 60 two years after t = 1.5
     assert pv[0] == pytest.approx(100 / 1.05 ** 1.5 - 40 / 1.05 ** 3.5 + 10 / 1.05 ** 0.2, rel=1e-14)

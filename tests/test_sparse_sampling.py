@@ -7,6 +7,8 @@ impossible defaults, no idiosyncratic part) are checked against exact values.
 """
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import riskmodel as rm
 from riskmodel import analytic, grouping
@@ -91,3 +93,16 @@ def test_geometric_skip_survives_vanishing_probabilities():
     pf = one_factor_portfolio(np.full(50, 1e-300), np.full(50, 0.5), np.ones(50))
     res = rm.simulate(pf, one_factor_scenario(), n_sims=20_000, seed=1, method="plain")
     assert res.total_loss.max() == 0.0
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, 40), st.integers(1, 6), st.integers(1, 4), st.integers(0, 2**31 - 1))
+def test_unique_rows_numbers_groups_as_numpy_unique_does(n, width, levels, seed):
+    """Group numbers key random streams: the fast path must number rows exactly as np.unique(axis=0)."""
+    from riskmodel.grouping import unique_rows
+
+    rng = np.random.default_rng(seed)
+    key = rng.integers(-levels, levels + 1, size=(n, width)).astype(float) / 3.0
+    got_u, got_inv = unique_rows(key)
+    want_u, want_inv = np.unique(key, axis=0, return_inverse=True)
+    assert np.array_equal(got_u, want_u) and np.array_equal(got_inv, want_inv.ravel())

@@ -1,4 +1,4 @@
-"""Claim records -> cash flows, present values and per-cover sums (serial, in simulation order).
+"""Claim records -> cash flows, present values and per-cover sums, in parallel and in simulation order.
 
 Records come from ``claims.settle_nb`` (simulation ``i``'s at ``rec_start[i]``, ``rec_n[i]`` of them). For each simulation ``i`` of a chunk:
 
@@ -12,8 +12,16 @@ Records come from ``claims.settle_nb`` (simulation ``i``'s at ``rec_start[i]``, 
   sums), ``w x``, ``(w x)^2``, ``w pv``, ``(w pv)^2``, ``w x L``, ``(w x L)^2``
   with ``x`` the cover's loss, ``pv`` its present value and ``L`` the
   simulation's total loss.
+
+Two parallel passes, neither of which can reorder a sum: the first runs over
+blocks of simulations (each writes only its own rows, and each record's
+present value into ``rec_pv``); the second over contiguous ranges of covers,
+each thread reading every record in simulation order and adding only to its
+own covers' sums. The thread count changes the speed, never a bit.
 """
 import math
+
+from numba import prange
 
 from .jit import driver, helper
 
@@ -40,41 +48,56 @@ def discount_nb(t, curve_t, curve_r):
     return math.exp(-t * math.log1p(r))
 
 
-@driver
-def reduce_records_nb(rec_start, rec_n, rec_cov, rec_t, rec_claim, rec_loss, weight, total_loss, period, lag, curve_t,
-                      curve_r, cv_seg, out_claim_cf, out_recovery_cf, out_pv, out_claims, out_seg, acc):
+@driver(parallel=True)
+def reduce_records_nb(rec_start, rec_n, rec_cov, rec_t, rec_claim, rec_loss, rec_pv, weight, total_loss, period, lag,
+                      curve_t, curve_r, cv_seg, out_claim_cf, out_recovery_cf, out_pv, out_claims, out_seg, acc,
+                      n_parts):
+    """See the module; ``n_parts`` (the thread count) splits the work and changes no number."""
+    n = rec_n.shape[0]
     n_per = out_claim_cf.shape[1]
-    for i in range(rec_n.shape[0]):
-        w = weight[i]
-        big_l = total_loss[i]
-        pv_i = 0.0
-        claims_i = 0.0
-        for r in range(rec_start[i], rec_start[i] + rec_n[i]):
-            k = rec_cov[r]
-            t = rec_t[r]
-            c = rec_claim[r]
-            x = rec_loss[r]
-            rcv = c - x
-            p = min(int(t / period), n_per - 1)
-            out_claim_cf[i, p] += c
-            q = min(int((t + lag) / period), n_per - 1)
-            out_recovery_cf[i, q] += rcv
-            pv = c * discount_nb(t, curve_t, curve_r) - rcv * discount_nb(t + lag, curve_t, curve_r)
-            pv_i += pv
-            claims_i += c
-            if out_seg.shape[1] > 0:
-                out_seg[i, cv_seg[k]] += x
-            wx = w * x
-            wp = w * pv
-            wxl = wx * big_l
-            acc[k, 0] += wx
-            acc[k, 1] += wx * wx
-            acc[k, 2] += wp
-            acc[k, 3] += wp * wp
-            acc[k, 4] += wxl
-            acc[k, 5] += wxl * wxl
-        out_pv[i] = pv_i
-        out_claims[i] = claims_i
+    n_blk = max(1, min(n, 4 * n_parts))
+    for b in prange(n_blk):
+        for i in range(b * n // n_blk, (b + 1) * n // n_blk):
+            pv_i = 0.0
+            claims_i = 0.0
+            for r in range(rec_start[i], rec_start[i] + rec_n[i]):
+                t = rec_t[r]
+                c = rec_claim[r]
+                x = rec_loss[r]
+                rcv = c - x
+                p = min(int(t / period), n_per - 1)
+                out_claim_cf[i, p] += c
+                q = min(int((t + lag) / period), n_per - 1)
+                out_recovery_cf[i, q] += rcv
+                pv = c * discount_nb(t, curve_t, curve_r) - rcv * discount_nb(t + lag, curve_t, curve_r)
+                rec_pv[r] = pv
+                pv_i += pv
+                claims_i += c
+                if out_seg.shape[1] > 0:
+                    out_seg[i, cv_seg[rec_cov[r]]] += x
+            out_pv[i] = pv_i
+            out_claims[i] = claims_i
+    n_cov = acc.shape[0]
+    n_part = max(1, min(n_cov, n_parts))
+    for part in prange(n_part):
+        lo = part * n_cov // n_part
+        hi = (part + 1) * n_cov // n_part
+        for i in range(n):
+            w = weight[i]
+            big_l = total_loss[i]
+            for r in range(rec_start[i], rec_start[i] + rec_n[i]):
+                k = rec_cov[r]
+                if k < lo or k >= hi:
+                    continue
+                wx = w * rec_loss[r]
+                wp = w * rec_pv[r]
+                wxl = wx * big_l
+                acc[k, 0] += wx
+                acc[k, 1] += wx * wx
+                acc[k, 2] += wp
+                acc[k, 3] += wp * wp
+                acc[k, 4] += wxl
+                acc[k, 5] += wxl * wxl
 
 
 @helper

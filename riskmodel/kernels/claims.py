@@ -16,7 +16,10 @@ the block's cursor past them. ``out_rec`` holds:
 
 When the records are not kept (``keep`` false: nobody reads them after the
 range), each simulation's claims reuse the start of its block's region, which
-stays in cache, and ``rec_start``/``rec_n`` say only how many there were.
+stays in cache, and ``rec_start``/``rec_n`` say only how many there were. If
+no contract can cancel a claim either, no record is written at all: each
+claim is added to its simulation's totals as it is pushed (in the order
+``settle_nb`` would add it).
 
 A cover's exposure at time ``t`` is its EAD times ``exposure_share_nb``: the
 schedule's knots ``sch_t, sch_v`` (step, or linear where ``cv_linear``).
@@ -86,21 +89,30 @@ def solvent_call_time_nb(m, k, tau, w):
 
 @driver
 def claim_sink_nb(out_rec, blk, n_blocks, n_contracts, keep):
-    """Block ``blk``'s view of the record arrays: its region ``[lo, hi)``, a cursor, whether records are kept,
-    and each contract's earliest claim (scratch)."""
+    """Block ``blk``'s view of the record arrays: its region ``[lo, hi)``, a cursor, whether records are kept
+    and whether they are written at all, each contract's earliest claim (scratch), and the simulation's totals
+    by component and its number of calls (when no record is written)."""
     n_flat = out_rec[2].shape[0]
-    bounds = np.empty(4, dtype=np.int64)
+    bounds = np.empty(5, dtype=np.int64)
     bounds[0] = blk * n_flat // n_blocks  # cursor
     bounds[1] = (blk + 1) * n_flat // n_blocks  # end of the region
     bounds[2] = blk
     bounds[3] = 1 if keep else 0
+    bounds[4] = 1 if (keep or n_contracts > 0) else 0  # records written: kept, or read back by contracts
     return (out_rec[2], out_rec[3], out_rec[4], out_rec[5], out_rec[6], np.full(max(n_contracts, 1), np.inf),
-            bounds)
+            bounds, np.zeros(4))
 
 
 @helper
 def push_nb(sc, n, k, t, claim, loss, comp):
-    """Record claim number ``n`` of the simulation (if the block has room); return ``n + 1``."""
+    """Record claim number ``n`` of the simulation (if the block has room), or only add it to the totals when
+    no record is written; return ``n + 1``."""
+    if sc[6][4] == 0:
+        tot = sc[7]
+        tot[comp] += loss
+        if comp != COMP_CREDIT:
+            tot[3] += 1.0
+        return n + 1
     p = sc[6][0] + n
     if p < sc[6][1]:
         sc[0][p] = k
@@ -114,10 +126,18 @@ def push_nb(sc, n, k, t, claim, loss, comp):
 @helper
 def settle_nb(m, sc, n, i, out_loss, out_count, out_rec):
     """Cancel claims of covers a contract's earlier claim stopped, total the rest, keep them for ``i``."""
-    cov, t, claim, loss, comp, dead, bounds = sc
+    cov, t, claim, loss, comp, dead, bounds, tot = sc
     start = bounds[0]
     rec_start, rec_n, rec_over = out_rec[0], out_rec[1], out_rec[7]
     rec_start[i] = start
+    if bounds[4] == 0:  # no records: the totals were added as the claims were pushed
+        for c in range(3):
+            out_loss[c] = tot[c]
+            tot[c] = 0.0
+        out_count[3] = int(tot[3])
+        tot[3] = 0.0
+        rec_n[i] = n
+        return
     if start + n > bounds[1]:  # out of room: the range is rerun, these numbers are dropped
         rec_over[bounds[2]] = 1
         rec_n[i] = 0

@@ -79,10 +79,11 @@ def _default_time_nb(m, j, x):
         u = t_cdf_nb(x, m.dof)
     else:
         u = ndtr_nb(x)
-    lam = -math.log1p(-u)
+    log_s = math.log1p(-u)  # log survival at the default: -(cumulative hazard reached)
+    lam = -log_s
     lam1 = -m.log_surv[j]
     if lam1 > 0.0 and lam <= lam1:
-        tau = math.log1p(-u) / m.log_surv[j]
+        tau = log_s / m.log_surv[j]
     elif m.haz2[j] > 0.0 and lam <= lam1 + 4.0 * m.haz2[j]:
         tau = 1.0 + (lam - lam1) / m.haz2[j]
     elif m.haz3[j] > 0.0:

@@ -107,11 +107,14 @@ def group_defaults_nb(m, g, k0, k1, sim, z, scale, tau, dlist, nd):
         if p_max <= 0.0:
             continue
         log_q = math.log1p(-p_max) if p_max < 1.0 else -np.inf
+        n_same = g.grp_n_same[gi]
         pos = -1
         cand = 0
         u_next = 0.0
+        shock_blk = -1
+        shock = (0.0, 0.0)
         while True:
-            # one Philox block serves two candidates' skips; the shock uniform is drawn only when used
+            # one Philox block serves two candidates' skips, and another their shocks (drawn only when used)
             if cand & 1:
                 u_skip = u_next
             else:
@@ -120,11 +123,14 @@ def group_defaults_nb(m, g, k0, k1, sim, z, scale, tau, dlist, nd):
             if pos >= n_g:
                 break
             j = g.grp_mem[lo + pos]
-            same = m.thr[j] == thr_max
-            if same and not g.lat_timed[j]:  # defaults for sure, and its time is never read
+            same = pos < n_same  # shares the group's top threshold: defaults for sure
+            if same and not g.lat_timed[j]:  # and its time is never read
                 tau[j] = 0.0
             else:
-                w = uniform_lane_nb(k0, k1, sim, STREAM_GROUP_SHOCK, cand, gi) * p_max  # uniform on (0, p_max)
+                if cand >> 1 != shock_blk:  # the shock of candidate c is lane c % 2 of block c // 2
+                    shock_blk = cand >> 1
+                    shock = uniform2_nb(k0, k1, sim, STREAM_GROUP_SHOCK, shock_blk, gi)
+                w = (shock[1] if cand & 1 else shock[0]) * p_max  # uniform on (0, p_max)
                 if not same and not w < ndtr_nb((m.thr[j] / scale - s) / sig):  # defaults iff w < p_j
                     cand += 1
                     continue
