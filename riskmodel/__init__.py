@@ -11,17 +11,31 @@ Public API (a contract: see README):
 """
 __version__ = "0.4.0"
 
-from .errors import InputError, Problem, RiskModelError  # noqa: E402
-from .portfolio import Portfolio, load_portfolio  # noqa: E402
-from .reference import load_reference  # noqa: E402
-from .scenario import Scenario, load_scenario, scenario_from_dict  # noqa: E402
-from .engine import simulate  # noqa: E402
-from .results import SimulationResult  # noqa: E402
-from .sample import sample_portfolio  # noqa: E402
-from .whatif import WhatIf, whatif  # noqa: E402
+# Names load on first use (PEP 562), so that `import riskmodel` and the command line start without numba,
+# scipy or pandas: `riskmodel --help` costs a Python start, not the whole library.
+_EXPORTS = {
+    "InputError": "errors", "Problem": "errors", "RiskModelError": "errors",
+    "Portfolio": "portfolio", "load_portfolio": "portfolio",
+    "load_reference": "reference",
+    "Scenario": "scenario", "load_scenario": "scenario", "scenario_from_dict": "scenario",
+    "simulate": "engine",
+    "SimulationResult": "results",
+    "sample_portfolio": "sample",
+    "WhatIf": "whatif", "whatif": "whatif",
+}
+__all__ = [*_EXPORTS, "__version__"]
 
-__all__ = [
-    "InputError", "Problem", "RiskModelError", "Portfolio", "load_portfolio", "load_reference", "Scenario",
-    "load_scenario", "scenario_from_dict", "simulate", "SimulationResult", "sample_portfolio", "whatif",
-    "WhatIf", "__version__",
-]
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'riskmodel' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

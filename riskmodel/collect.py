@@ -16,6 +16,7 @@ one simulation's claims, which stays in cache).
 from __future__ import annotations
 
 import math
+import tempfile
 
 import numba
 import numpy as np
@@ -24,6 +25,7 @@ from .kernels.cashflows import N_ACC, reduce_records_nb, segment_losses_nb
 from .scenario import Scenario
 
 RECORD_BUDGET = 2_000_000  # claims held at once (about 66 MB)
+SPILL_BYTES = 256 * 2**20  # per-simulation cash flows larger than this live in a temporary file
 PERIOD_YEARS = {"month": 1.0 / 12.0, "quarter": 0.25, "year": 1.0}
 
 
@@ -38,6 +40,22 @@ def discount(t, scenario: Scenario) -> np.ndarray:
     t = np.asarray(t, dtype=float)
     r = np.interp(t, ct, cr)
     return np.where(t <= 0, 1.0, np.exp(-t * np.log1p(r)))
+
+
+def n_periods(scenario: Scenario, horizon: float) -> int:
+    """Periods of the cash-flow tables: the horizon plus the recovery lag, in steps of ``[lifetime] step``."""
+    lt = scenario.lifetime
+    return max(1, math.ceil((horizon + float(lt.recovery_lag_years)) / PERIOD_YEARS[lt.step] - 1e-9))
+
+
+def flow_matrix(n_periods: int, n_sims: int) -> np.ndarray:
+    """Zeros for each simulation's flows by period, one row per period (a period's row is what its statistics
+    read). Past ``SPILL_BYTES`` the matrix lives in a temporary file that the operating system pages in and out,
+    so a long monthly horizon does not hold simulations x periods in memory; the file goes when the array does."""
+    if n_periods * n_sims * 8 <= SPILL_BYTES:
+        return np.zeros((n_periods, n_sims))
+    return np.memmap(tempfile.TemporaryFile(prefix="riskmodel-flows-"), dtype=np.float64, mode="w+",
+                     shape=(n_periods, n_sims))
 
 
 def mean_se(s1: np.ndarray, s2: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -61,7 +79,7 @@ class ClaimsCollector:
         lt = scenario.lifetime
         self.period = PERIOD_YEARS[lt.step]
         self.lag = float(lt.recovery_lag_years)
-        self.n_periods = max(1, math.ceil((horizon + self.lag) / self.period - 1e-9))
+        self.n_periods = n_periods(scenario, horizon)
         self.curve_t, self.curve_r = curve_arrays(scenario)
         self.lifetime = bool(lifetime)
         self.n_segments = int(n_segments)
@@ -70,8 +88,8 @@ class ClaimsCollector:
         self.room = max(1, min(n_covers, ROOM_PER_SIMULATION))
         self.sub = 1024 if self.keeps else 1 << 62  # a first range, a probe; then sized from the claims seen
         n = n_sims if self.lifetime else 0
-        self.claim_cf = np.zeros((n, self.n_periods))
-        self.recovery_cf = np.zeros((n, self.n_periods))
+        self.claim_cf = flow_matrix(self.n_periods, n)  # (periods, simulations)
+        self.recovery_cf = flow_matrix(self.n_periods, n)
         self.pv = np.zeros(n)
         self.claims = np.zeros(n)
         self.cover_segment = (np.zeros(max(n_covers, 1), dtype=np.int64) if cover_segment is None
@@ -135,6 +153,7 @@ class ClaimsCollector:
             segment_losses_nb(rec_start, rec_n, rec_cov, rec_loss, self.cover_segment, self.seg_loss[s:e])
             return
         reduce_records_nb(rec_start, rec_n, rec_cov, rec_t, rec_claim, rec_loss, self._pv, weight, total_loss,
-                          self.period, self.lag, self.curve_t, self.curve_r, self.cover_segment, self.claim_cf[s:e],
-                          self.recovery_cf[s:e], self.pv[s:e], self.claims[s:e], self.seg_loss[s:e], self.acc,
+                          self.period, self.lag, self.curve_t, self.curve_r, self.cover_segment,
+                          self.claim_cf[:, s:e], self.recovery_cf[:, s:e], self.pv[s:e], self.claims[s:e],
+                          self.seg_loss[s:e], self.acc,
                           numba.get_num_threads())

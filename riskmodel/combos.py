@@ -41,3 +41,14 @@ def by_combination(fn, *cols, width: int | None = None, dtype=float) -> np.ndarr
 def _plain(x):
     """A Python scalar (``fn`` and rule matching compare with ``==`` and dict lookups)."""
     return x.item() if isinstance(x, np.generic) else x
+
+
+def positions(keys, ids) -> np.ndarray:
+    """The index of each key among ``ids`` (unique), -1 where it is absent: one factorization of both
+    columns together, instead of a hash lookup of every key in an index of Python strings."""
+    ids, keys = pd.Series(ids).reset_index(drop=True), pd.Series(keys).reset_index(drop=True)
+    codes, _ = pd.factorize(pd.concat([ids, keys], ignore_index=True), sort=False)
+    n = len(ids)
+    lookup = np.full(int(codes.max()) + 2 if codes.size else 1, -1, dtype=np.int64)
+    lookup[codes[:n]] = np.arange(n)
+    return lookup[codes[n:]]  # a missing key's code -1 reads the last entry, -1

@@ -16,14 +16,15 @@ from typing import Iterator
 import numba
 import numpy as np
 
-from .grouping import build_sparse, timed_latents
-from .kernels.one_year import N_COMPONENTS, N_COUNTS, simulate_chunk_nb
-from .kernels.importance import simulate_chunk_is_nb
-from .kernels.sparse import simulate_chunk_sparse_nb
-from .kernels.philox import seed_to_key
+from .collect import SPILL_BYTES, ClaimsCollector, n_periods
 from .errors import InputError, Problem
-from .collect import ClaimsCollector
+from .grouping import build_sparse, timed_latents
 from .importance import ISParams, design
+from .kernels.importance import simulate_chunk_is_nb
+from .kernels.one_year import N_COMPONENTS, N_COUNTS, simulate_chunk_nb
+from .kernels.philox import seed_to_key
+from .kernels.sparse import simulate_chunk_sparse_nb
+from .memory import check_fits, per_simulation
 from .model import CompiledModel, compile_model
 from .portfolio import Portfolio
 from .results import SimulationResult
@@ -236,13 +237,15 @@ def simulate(portfolio: Portfolio, scenario: Scenario | None = None, *, n_sims: 
                                   f"strata needs at least {2 * sim.importance.strata} simulations (two per stratum) "
                                   f"for its standard errors; increase n_sims or lower simulation.importance.strata",
                                   "n_sims", value=sim.n_sims)], "scenario")
+    lifetime = sim.horizon_years > 1.0 if lifetime is None else bool(lifetime)
+    check_fits(sim.n_sims, per_simulation(how == "importance", lifetime, n_segments,
+                                          n_periods(scenario, sim.horizon_years), SPILL_BYTES, sim.n_sims))
     model = compile_model(portfolio, scenario)
     run_info = {"method": how, "sampling": sampling, "chunk_size": int(chunk_size or DEFAULT_CHUNK),
                 "threads": int(n_threads or numba.get_num_threads())}
     weight = strata = None
     if callable(cover_segment):
         cover_segment = cover_segment(model.covers)
-    lifetime = sim.horizon_years > 1.0 if lifetime is None else bool(lifetime)
     run_info["lifetime_collected"] = lifetime
     collector = ClaimsCollector(sim.n_sims, len(model.covers), model.arrays.horizon, scenario,
                                 cover_segment, n_segments, lifetime=lifetime)

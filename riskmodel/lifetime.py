@@ -41,30 +41,47 @@ def _date(r: "SimulationResult", t: np.ndarray) -> pd.Series:
     return pd.Series(val + pd.to_timedelta(np.round(np.asarray(t) * DAYS_PER_YEAR), unit="D"))
 
 
-def period_flows(r: "SimulationResult", freq: str) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """Per-simulation claims, recoveries and net by period (``freq="step"``) or year; and the period edges."""
-    c = r.collected()
-    claim, recov = c.claim_cf, c.recovery_cf
-    width = c.period
-    if freq == "year":
-        per_year = max(1, int(round(1.0 / c.period)))
-        n_years = -(-claim.shape[1] // per_year)
-        pad = n_years * per_year - claim.shape[1]
-        claim = np.pad(claim, ((0, 0), (0, pad))).reshape(len(claim), n_years, per_year).sum(axis=2)
-        recov = np.pad(recov, ((0, 0), (0, pad))).reshape(len(recov), n_years, per_year).sum(axis=2)
-        width = per_year * c.period
-    elif freq != "step":
-        raise ValueError(f"freq must be 'year' or 'step', got {freq!r}")
-    edges = np.arange(claim.shape[1] + 1) * width
-    return {"claims": claim, "recoveries": recov, "net": claim - recov}, edges
+class PeriodFlows:
+    """Per-simulation claims, recoveries and net by period (``freq="step"``) or year, one period's row at a time:
+    the collector keeps them period by period (possibly in a temporary file), so nothing here holds more than a
+    few rows of ``n_sims``."""
+
+    def __init__(self, r: "SimulationResult", freq: str):
+        c = r.collected()
+        self._claim, self._recov = c.claim_cf, c.recovery_cf  # (periods, simulations)
+        n_steps = self._claim.shape[0]
+        if freq == "year":
+            self._per = max(1, int(round(1.0 / c.period)))
+        elif freq == "step":
+            self._per = 1
+        else:
+            raise ValueError(f"freq must be 'year' or 'step', got {freq!r}")
+        self.n_periods = -(-n_steps // self._per)
+        self.edges = np.arange(self.n_periods + 1) * (self._per * c.period)
+
+    def _sum(self, m: np.ndarray, p: int) -> np.ndarray:
+        out = np.array(m[p * self._per], dtype=float)
+        for q in range(p * self._per + 1, min((p + 1) * self._per, m.shape[0])):
+            out += m[q]  # period by period, in time order
+        return out
+
+    def row(self, flow: str, p: int) -> np.ndarray:
+        if flow == "claims":
+            return self._sum(self._claim, p)
+        if flow == "recoveries":
+            return self._sum(self._recov, p)
+        if flow == "net":
+            return self._sum(self._claim, p) - self._sum(self._recov, p)
+        raise ValueError(f"flow must be one of {FLOWS}, got {flow!r}")
 
 
 def cashflow_table(r: "SimulationResult", freq: str = "year", bands=BANDS) -> pd.DataFrame:
-    flows, edges = period_flows(r, freq)
+    flows = PeriodFlows(r, freq)
+    edges = flows.edges
     rows = []
-    for p in range(len(edges) - 1):
+    for p in range(flows.n_periods):
         for flow in FLOWS:
-            s = _sample(r, flows[flow][:, p])
+            s = _sample(r, flows.row(flow, p))
             stats = [("mean", None, s.mean())]
             if flow != "net":  # net flows can be negative; bands of claims and recoveries are the budget view
                 stats += [("quantile", lv, s.var(lv)[0]) for lv in bands]
@@ -82,12 +99,17 @@ def cashflow_table(r: "SimulationResult", freq: str = "year", bands=BANDS) -> pd
 
 def lifetime_metrics(r: "SimulationResult", max_level: float = 0.995) -> pd.DataFrame:
     c = r.collected()
-    flows, _ = period_flows(r, "year")
+    years = PeriodFlows(r, "year")
+    recoveries = np.zeros(r.n_sims)
+    max_claims = np.zeros(r.n_sims)
+    for y in range(years.n_periods):
+        recoveries += years.row("recoveries", y)
+        np.maximum(max_claims, years.row("claims", y), out=max_claims)
     rows = [("claims", None, _sample(r, c.claims).mean()),
-            ("recoveries", None, _sample(r, flows["recoveries"].sum(axis=1)).mean()),
+            ("recoveries", None, _sample(r, recoveries).mean()),
             ("el", None, r.el()),
             ("el_pv", None, _sample(r, c.pv).mean()),
-            ("max_annual_claims", max_level, _sample(r, flows["claims"].max(axis=1)).var(max_level)[0])]
+            ("max_annual_claims", max_level, _sample(r, max_claims).var(max_level)[0])]
     df = pd.DataFrame([{"scenario": r.scenario.name, "metric": m, "level": lv, "value": e.value, "se": e.se,
                         "ci_low": e.ci_low, "ci_high": e.ci_high} for m, lv, e in rows])
     df["level"] = pd.array(df["level"].tolist(), dtype="Float64")

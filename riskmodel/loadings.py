@@ -26,7 +26,7 @@ ATTRIBUTE_KINDS = ("region", "country", "sector")  # one factor instance per val
 class LatentTable:
     """Latents of one type, in order: their attributes and, where the portfolio gives them, their own loadings."""
     applies_to: str  # which rules apply: exporter | importer | country_event
-    ids: np.ndarray
+    ids: pd.Series
     attrs: pd.DataFrame  # columns among sector, kind, country, region (missing values allowed)
     source: str  # file of the table, for problems
     table: str  # exporters | importers | countries
@@ -89,7 +89,7 @@ def compile_loadings(tables: list[LatentTable], best_rule) -> tuple[Loadings, li
         own = bool(explicit_all[g])
         problems.append(Problem(t.source if own else "scenario", t.table if own else "scenario",
                                 f"factor '{kinds.names()[kind[e]]}' does not apply to {t.applies_to}s", None,
-                                i + 1 if t.rows else None, None, f"{t.ids[i]}"))
+                                i + 1 if t.rows else None, None, f"{t.ids.iat[i]}"))
     ok = ~bad
     lat, beta, name_id = lat[ok], beta[ok], name_id[ok]
     codes, first = pd.factorize(name_id, sort=False)  # factors numbered by first appearance
@@ -137,7 +137,7 @@ def _table_matrix(t: LatentTable, best_rule, kinds: _Vocab):
             which = name.split(":", 1)[1]
             for i in rows:
                 problems.append(Problem("scenario", "scenario",
-                                        f"rules {which} match {t.applies_to} {t.ids[i]!r} equally well with "
+                                        f"rules {which} match {t.applies_to} {t.ids.iat[i]!r} equally well with "
                                         f"different loadings; make one more specific", "factors.rules"))
         loads.append((rows, [(kinds(k), b) for k, b in load.items()]))
 
@@ -161,10 +161,8 @@ def _instances(tables: list[LatentTable], lat: np.ndarray, kind: np.ndarray, kin
     vocab = _Vocab()
     name_id = np.full(lat.shape[0], -1, dtype=np.int64)
     bad = np.zeros(lat.shape[0], dtype=bool)
-    attrs = pd.concat([t.attrs.reindex(columns=list(ATTRIBUTE_KINDS)) for t in tables], ignore_index=True) \
-        if tables else pd.DataFrame(columns=list(ATTRIBUTE_KINDS))
-    exporter = np.concatenate([np.full(len(t.ids), t.applies_to == "exporter") for t in tables]) if tables \
-        else np.zeros(0, bool)
+    starts = np.cumsum([0] + [len(t.ids) for t in tables])
+    table_of = np.searchsorted(starts, lat, side="right") - 1  # loadings run latent by latent, table by table
     for k, kname in enumerate(kind_names):
         at = np.flatnonzero(kind == k)
         if not at.size:
@@ -172,11 +170,17 @@ def _instances(tables: list[LatentTable], lat: np.ndarray, kind: np.ndarray, kin
         if kname not in ATTRIBUTE_KINDS:
             name_id[at] = vocab(kname)
             continue
-        value = attrs[kname].to_numpy(dtype=object)[lat[at]]
-        vcode, vuniq = pd.factorize(pd.Series(value, dtype=object), sort=False)  # -1 where missing
-        ids = np.array([-1 if u == "" else vocab(f"{kname}:{u}") for u in vuniq] + [-1], dtype=np.int64)
-        name_id[at] = ids[vcode]
-        bad[at] = name_id[at] < 0
-        if kname == "sector":
-            bad[at] |= ~exporter[lat[at]]
+        for ti, t in enumerate(tables):
+            here = at[table_of[at] == ti]
+            if not here.size:
+                continue
+            if kname not in t.attrs.columns:
+                bad[here] = True
+                continue
+            vcode, vuniq = pd.factorize(t.attrs[kname], sort=False)  # -1 where missing
+            ids = np.array([-1 if u == "" else vocab(f"{kname}:{u}") for u in vuniq] + [-1], dtype=np.int64)
+            name_id[here] = ids[vcode[lat[here] - starts[ti]]]
+            bad[here] = name_id[here] < 0
+            if kname == "sector" and t.applies_to != "exporter":
+                bad[here] = True
     return name_id, vocab.names(), bad

@@ -12,9 +12,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import special
 
-from .combos import by_combination
+from .combos import by_combination, positions
 from .errors import Problem, raise_if
 from .loadings import LatentTable, compile_loadings
 from .portfolio import Portfolio
@@ -128,6 +127,7 @@ def cumulative_hazard(h1, haz2, haz3, t: float) -> np.ndarray:
 
 
 def _threshold(pd_h: np.ndarray, scenario: Scenario) -> np.ndarray:
+    from scipy import special  # here, not at import: `riskmodel validate` starts faster
     with np.errstate(divide="ignore"):
         if scenario.copula.kind == "student_t":
             # stdtrit, not scipy.stats (slow to import); it returns +inf at p = 0, so the ends are set here
@@ -167,16 +167,15 @@ def compile_model(portfolio: Portfolio, scenario: Scenario) -> CompiledModel:
     region_of = countries["region"]
     beta_cols = lambda df: df[[c for c in df.columns if c.startswith(BETA_PREFIX)]]  # noqa: E731
     tables = [
-        LatentTable("exporter", exp["exporter_id"].to_numpy(object),
-                    pd.DataFrame({"sector": exp["sector"].to_numpy(object), "country": HOME_COUNTRY,
-                                  "region": home_region}),
+        LatentTable("exporter", exp["exporter_id"],
+                    pd.DataFrame({"sector": exp["sector"], "country": HOME_COUNTRY, "region": home_region}),
                     portfolio.sources.get("exporters", "scenario"), "exporters", beta_cols(exp)),
-        LatentTable("importer", imp["importer_id"].to_numpy(object),
-                    pd.DataFrame({"kind": imp["kind"].to_numpy(object), "country": imp["country"].to_numpy(object),
-                                  "region": imp["country"].map(region_of).to_numpy(object)}),
+        LatentTable("importer", imp["importer_id"],
+                    pd.DataFrame({"kind": imp["kind"], "country": imp["country"],
+                                  "region": by_combination(lambda c: region_of[c], imp["country"], dtype=object)}),
                     portfolio.sources.get("importers", "scenario"), "importers", beta_cols(imp)),
-        LatentTable("country_event", np.array(event_countries, dtype=object),
-                    pd.DataFrame({"country": np.array(event_countries, dtype=object),
+        LatentTable("country_event", pd.Series(event_countries, dtype=object),
+                    pd.DataFrame({"country": pd.Series(event_countries, dtype=object),
                                   "region": region_of.reindex(event_countries).to_numpy(object)}),
                     "scenario", "countries", rows=False),
     ]
@@ -194,19 +193,19 @@ def compile_model(portfolio: Portfolio, scenario: Scenario) -> CompiledModel:
     fac = _Factors()
     for name in ld.factor_names:
         fac(name)
-    lat = pd.DataFrame({
-        "type": np.repeat(np.array(["exporter", "importer", "country_event"], dtype=object), [n_e, n_i, n_c]),
-        "id": np.concatenate([t.ids for t in tables]),
-        "country": np.concatenate([t.attrs["country"].to_numpy(object) for t in tables]),
-        "region": np.concatenate([t.attrs["region"].to_numpy(object) for t in tables]),
-        "rule": ld.rule, "r2": ld.r2})
+    lat = pd.concat([pd.DataFrame({"type": t.applies_to, "id": t.ids.reset_index(drop=True),
+                                   "country": t.attrs["country"].reset_index(drop=True),
+                                   "region": t.attrs["region"].reset_index(drop=True)}) for t in tables],
+                    ignore_index=True)
+    lat["rule"] = ld.rule
+    lat["r2"] = ld.r2
 
     # probabilities over one year, then over the horizon
     pd_exp = exp["pd"].fillna(ref.pd_of_grade(exp["rating"])).to_numpy(float)
     mult = sc.pd_multipliers
     m_exp = mult.exporter * by_combination(lambda s: mult.by_sector.get(s, 1.0), exp["sector"])
     pd_imp = imp["pd"].fillna(ref.pd_of_grade(imp["rating"])).to_numpy(float)
-    regions_imp = imp["country"].map(countries["region"])
+    regions_imp = by_combination(lambda c: region_of[c], imp["country"], dtype=object)
     m_imp = (sc.pd_multipliers.importer
              * by_combination(lambda k: mult.by_kind.get(k, 1.0), imp["kind"])
              * by_combination(lambda r: mult.by_region.get(r, 1.0), regions_imp)
@@ -241,7 +240,7 @@ def compile_model(portfolio: Portfolio, scenario: Scenario) -> CompiledModel:
     if n_c:
         pos = {c: n_e + n_i + k for k, c in enumerate(event_countries)}
         q = sc.country_events.importer_default_given_event
-        imp_event[n_e:n_e + n_i] = imp["country"].map(pos).to_numpy(np.int64)
+        imp_event[n_e:n_e + n_i] = by_combination(lambda c: pos[c], imp["country"], dtype=np.int64)
         imp_event_q[n_e:n_e + n_i] = by_combination(lambda k: getattr(q, k), imp["kind"])
 
     # covers
@@ -258,13 +257,12 @@ def compile_model(portfolio: Portfolio, scenario: Scenario) -> CompiledModel:
                                 key=f"cover_id {cov['cover_id'].iat[i]!r}", value=cov["currency"].iat[i]))
     raise_if(problems, "model")
     live_cov = cov[live].reset_index(drop=True)
-    exp_pos = pd.Series(np.arange(n_e), index=exp["exporter_id"])
-    imp_pos = pd.Series(np.arange(n_e, n_e + n_i), index=imp["importer_id"])
-    prod = live_cov["product"].to_numpy()
-    is_credit = prod == "credit"
+    prod = live_cov["product"]
+    is_credit = (prod == "credit").to_numpy(dtype=bool)
     fx_risk = sc.reporting.fx_risk
     rate = {c: v * fx_risk.shock.get(c, 1.0) for c, v in fx.items()}  # deterministic shocks fold into the rates
-    ead = (live_cov["amount"] * live_cov["insured_share"] * live_cov["currency"].map(rate)).to_numpy(float)
+    ead = (live_cov["amount"] * live_cov["insured_share"]).to_numpy(float) * by_combination(
+        lambda c: rate[c], live_cov["currency"])
     # stochastic rates: one factor per risky currency, and the global factor they lean on
     currencies = sorted(c for c, v in fx_risk.volatility.items() if v > 0)
     ccy_pos = {c: i for i, c in enumerate(currencies)}
@@ -273,14 +271,14 @@ def compile_model(portfolio: Portfolio, scenario: Scenario) -> CompiledModel:
     fx_global = fac("global") if currencies and fx_risk.downturn_correlation != 0.0 else -1
     fx_vol = np.array([fx_risk.volatility[c] * np.sqrt(H) for c in currencies], dtype=float)
     calls = sc.calls
-    on_demand = live_cov["on_demand"].to_numpy(bool)
+    on_demand = live_cov["on_demand"].astype(bool)
     p_call = by_combination(lambda p: getattr(calls.given_default, p) if (p != "credit" and calls.enabled) else 0.0, prod)
     rate = by_combination(lambda p, od: 0.0 if (p == "credit" or not calls.enabled) else
                    getattr(calls.rate_without_default if od else calls.rate_without_default_conditional, p),
                    prod, on_demand) * calls.rate_multiplier
-    cv_imp = live_cov["importer_id"].map(imp_pos).to_numpy(np.int64)
+    cv_imp = n_e + positions(live_cov["importer_id"], imp["importer_id"])
     cv_event = imp_event[cv_imp] if n_c else np.full(len(live_cov), -1, dtype=np.int64)
-    kinds = imp["kind"].to_numpy()[cv_imp - n_e] if len(live_cov) else np.array([], dtype=object)
+    kinds = imp["kind"].iloc[cv_imp - n_e].reset_index(drop=True)
 
     def lgds(p, kind):
         spec = getattr(sc.lgd, p)
@@ -315,7 +313,7 @@ def compile_model(portfolio: Portfolio, scenario: Scenario) -> CompiledModel:
         latent_type=latent_type,
         imp_event=imp_event,
         imp_event_q=imp_event_q,
-        cv_exp=live_cov["exporter_id"].map(exp_pos).to_numpy(np.int64),
+        cv_exp=positions(live_cov["exporter_id"], exp["exporter_id"]),
         cv_imp=cv_imp,
         cv_credit=is_credit,
         cv_ead=ead,

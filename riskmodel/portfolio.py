@@ -231,15 +231,39 @@ def _show(v):
     return v
 
 
+# Each parser has a vectorised path for the common case (what the CSV reader gives: every value a string;
+# numeric and datetime columns from Parquet or Excel) and a cell-by-cell reference for everything else.
+# tests/test_validation.py holds each fast path to its reference on generated columns.
+
+ISO_DATE = r"\d{4}-\d{2}-\d{2}"
+
+
+def _strings(s: pd.Series) -> pd.Series | None:
+    """``s`` as a string Series when every present value is a string, else None."""
+    if s.dtype == object:
+        return s.astype("string") if pd.api.types.infer_dtype(s, skipna=True) in ("string", "empty") else None
+    return s if pd.api.types.is_string_dtype(s) else None
+
+
 def _missing(s: pd.Series) -> np.ndarray:
     m = s.isna().to_numpy(dtype=bool, copy=True)
-    if s.dtype == object or pd.api.types.is_string_dtype(s):
-        strs = s.map(lambda v: isinstance(v, str) and v.strip() == "").to_numpy(dtype=bool)
-        m |= strs
+    st = _strings(s)
+    if st is not None:
+        m |= (st.str.strip() == "").fillna(False).to_numpy(dtype=bool)
+    elif s.dtype == object:
+        m |= s.map(lambda v: isinstance(v, str) and v.strip() == "").to_numpy(dtype=bool)
     return m
 
 
 def _as_text(s: pd.Series) -> pd.Series:
+    st = _strings(s)
+    if st is None:
+        return _as_text_cells(s)
+    out = st.str.strip().astype(object)
+    return out.where(out.notna(), None)
+
+
+def _as_text_cells(s: pd.Series) -> pd.Series:
     def conv(v):
         if isinstance(v, str):
             return v.strip()
@@ -257,6 +281,14 @@ def _as_number(s: pd.Series) -> pd.Series:
         return pd.Series(np.nan, index=s.index)
     if pd.api.types.is_numeric_dtype(s):
         return s.astype(float)
+    st = _strings(s)
+    if st is None:
+        return _as_number_cells(s)
+    out = pd.to_numeric(st.str.strip().astype(object), errors="coerce").astype(float)
+    return out.where(np.isfinite(out))
+
+
+def _as_number_cells(s: pd.Series) -> pd.Series:
     obj = s.astype(object).map(lambda v: np.nan if isinstance(v, (bool, np.bool_))
                                else (v.strip() if isinstance(v, str) else v))
     out = pd.to_numeric(obj, errors="coerce").astype(float)
@@ -264,6 +296,17 @@ def _as_number(s: pd.Series) -> pd.Series:
 
 
 def _as_bool(s: pd.Series) -> pd.Series:
+    if pd.api.types.is_bool_dtype(s) or (s.dtype == object and pd.api.types.infer_dtype(s, skipna=False) == "boolean"):
+        return s.astype(bool)
+    st = _strings(s)
+    if st is None:
+        return _as_bool_cells(s)
+    words = {**{t: True for t in _TRUE}, **{f: False for f in _FALSE}}
+    out = st.str.strip().str.lower().astype(object).map(words).astype(object)
+    return out.where(out.notna(), None).infer_objects()  # bool when every value is known, as map gives
+
+
+def _as_bool_cells(s: pd.Series) -> pd.Series:
     def conv(v):
         if isinstance(v, (bool, np.bool_)):
             return bool(v)
@@ -283,6 +326,26 @@ def _as_bool(s: pd.Series) -> pd.Series:
 
 
 def _as_date(s: pd.Series) -> pd.Series:
+    if pd.api.types.is_datetime64_any_dtype(s):
+        out = s.reset_index(drop=True)
+        if out.dt.tz is not None:
+            out = out.dt.tz_convert("UTC").dt.tz_localize(None)
+        return out.dt.normalize()
+    st = _strings(s)
+    if st is None:
+        return _as_date_cells(s)
+    v = st.str.strip().reset_index(drop=True)
+    iso = v.str.fullmatch(ISO_DATE).fillna(False).to_numpy(dtype=bool)
+    out = pd.to_datetime(v.where(iso).astype(object), format="%Y-%m-%d", errors="coerce")
+    rest = np.flatnonzero(~iso & (v.fillna("") != "").to_numpy(dtype=bool))
+    if rest.size:  # other spellings: the reference decides (and says how it read them)
+        out = out.astype(object)
+        out.iloc[rest] = _as_date_cells(s.reset_index(drop=True).iloc[rest]).astype(object).to_numpy()
+        return pd.to_datetime(out, errors="coerce")
+    return out
+
+
+def _as_date_cells(s: pd.Series) -> pd.Series:
     def conv(v):
         if isinstance(v, str):
             try:

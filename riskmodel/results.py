@@ -92,18 +92,40 @@ class SimulationResult:
 
     @cached_property
     def losses(self) -> pd.DataFrame:
-        """One row per simulation: total loss, loss by component, event counts, weight."""
-        df = pd.DataFrame({"sim": np.arange(self.n_sims, dtype=np.int64), "loss": self.total_loss})
+        """One row per simulation: total loss, loss by component, event counts, claims paid, the present value
+        of the loss, weight and design cell."""
+        return self._losses_rows(0, self.n_sims)
+
+    def _losses_rows(self, lo: int, hi: int) -> pd.DataFrame:
+        df = pd.DataFrame({"sim": np.arange(lo, hi, dtype=np.int64), "loss": self.total_loss[lo:hi]})
         for i, c in enumerate(LOSS_COMPONENTS):
-            df[c] = self._loss[:, i]
+            df[c] = self._loss[lo:hi, i]
         for i, c in enumerate(COUNT_COLUMNS):
-            df[c] = self._count[:, i]
+            df[c] = self._count[lo:hi, i]
         col = self.collected()
-        df["claims"] = col.claims
-        df["loss_pv"] = col.pv
-        df["weight"] = 1.0 if self._weight is None else self._weight
-        df["stratum"] = 0 if self._strata is None else self._strata
+        df["claims"] = col.claims[lo:hi]
+        df["loss_pv"] = col.pv[lo:hi]
+        df["weight"] = 1.0 if self._weight is None else self._weight[lo:hi]
+        df["stratum"] = 0 if self._strata is None else self._strata[lo:hi]
         return conform(df, LOSSES_SCHEMA)
+
+    def write_losses(self, path: str | Path, rows_per_group: int = 1_000_000) -> Path:
+        """``losses`` as Parquet, written a row group at a time: memory follows the group, not the run."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        path = Path(path)
+        writer = None
+        try:
+            for lo in range(0, max(self.n_sims, 1), rows_per_group):
+                table = pa.Table.from_pandas(self._losses_rows(lo, min(lo + rows_per_group, self.n_sims)),
+                                             preserve_index=False)
+                writer = writer or pq.ParquetWriter(path, table.schema)
+                writer.write_table(table)
+        finally:
+            if writer is not None:
+                writer.close()
+        return path
 
     def collected(self):
         """The run's dated claims reduced to cash flows, present values, claims paid and per-cover sums
@@ -293,7 +315,7 @@ class SimulationResult:
         m = self.metrics(thresholds=thresholds)
         m.to_parquet(d / "metrics.parquet", index=False)
         m.to_csv(d / "metrics.csv", index=False)
-        self.losses.to_parquet(d / "losses.parquet", index=False)
+        self.write_losses(d / "losses.parquet")
         self.lifetime().to_csv(d / "lifetime.csv", index=False)
         self.cashflows().to_parquet(d / "cashflows.parquet", index=False)
         self.pricing().to_parquet(d / "pricing.parquet", index=False)

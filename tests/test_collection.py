@@ -87,3 +87,55 @@ def test_undated_and_dated_kernels_give_the_same_losses(sampling):
     assert sparse_index(model, False).lat_timed.sum() < sparse_index(model, True).lat_timed.sum()
     assert np.array_equal(lean[0], dated[0]) and np.array_equal(lean[1], dated[1])
     assert (lean[0].sum(axis=1) > 0).mean() > 0.05  # the book defaults: the comparison has content
+
+
+def test_cash_flows_spilled_to_a_file_give_the_same_tables(pf, monkeypatch):
+    """Past SPILL_BYTES the per-simulation flows live in a temporary file: same numbers, bounded memory."""
+    import riskmodel.collect as collect
+
+    sc = rm.scenario_from_dict({"simulation": {"horizon_years": 3.0}, "lifetime": {"step": "month"}})
+    mem = rm.simulate(pf, sc, n_sims=2000, seed=12, method="plain")
+    monkeypatch.setattr(collect, "SPILL_BYTES", 1024)
+    disk = rm.simulate(pf, sc, n_sims=2000, seed=12, method="plain")
+    assert isinstance(disk.collected().claim_cf, np.memmap) and not isinstance(mem.collected().claim_cf, np.memmap)
+    pd.testing.assert_frame_equal(disk.cashflows(freq="step"), mem.cashflows(freq="step"))
+    pd.testing.assert_frame_equal(disk.lifetime(), mem.lifetime())
+
+
+@pytest.mark.parametrize("method", ["plain", "importance"])
+def test_a_run_that_cannot_fit_in_memory_is_refused_before_it_starts(tmp_path, method):
+    """n_sims = 1e10 used to die in numpy's allocator ('Unable to allocate 894 GiB') after compiling."""
+    from click.testing import CliRunner
+
+    from riskmodel.cli import cli
+
+    sc = tmp_path / "huge.toml"
+    sc.write_text(f'extends = "baseline.toml"\n[simulation]\nn_sims = 10000000000\nmethod = "{method}"\n')
+    (tmp_path / "baseline.toml").write_text((SAMPLE.parents[2] / "scenarios" / "baseline.toml").read_text())
+    out = tmp_path / "out"
+    r = CliRunner().invoke(cli, ["run", "--scenario", str(sc), "--out", str(out), "--quiet"])
+    assert r.exit_code == 2, r.output
+    assert "10,000,000,000 simulations need about" in r.output and "GiB" in r.output
+    assert "Lower n_sims to at most" in r.output and "n_sims" in r.output
+    assert ("use importance sampling" in r.output) == (method == "plain")
+    assert not out.exists()
+
+
+def test_the_memory_need_counts_what_a_run_keeps():
+    from riskmodel.memory import PER_SIMULATION, per_simulation
+
+    plain = per_simulation(False, False, 0, 8, 2**28, 1000)
+    full = per_simulation(True, True, 3, 8, 2**28, 1000)
+    assert sum(plain.values()) == sum(v for k, v in PER_SIMULATION.items() if k not in ("importance", "lifetime"))
+    assert full["segments"] == 24 and full["cash flows"] == 2 * 8 * 8 and "importance" in full
+    assert "cash flows" not in per_simulation(True, True, 0, 400, 2**20, 10**6)  # spilled to a file
+
+
+def test_losses_written_a_row_group_at_a_time_read_back_as_the_table(pf, tmp_path):
+    res = rm.simulate(pf, n_sims=2500, seed=5, method="importance")
+    res.write_losses(tmp_path / "losses.parquet", rows_per_group=1000)
+    back = pd.read_parquet(tmp_path / "losses.parquet")
+    import pyarrow.parquet as pq
+
+    assert pq.ParquetFile(tmp_path / "losses.parquet").num_row_groups == 3
+    pd.testing.assert_frame_equal(back, res.losses)

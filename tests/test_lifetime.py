@@ -128,8 +128,8 @@ def test_one_year_view_is_the_first_year_of_the_lifetime_view():
         col = ClaimsCollector(3000, len(m.covers), h, sc)
         run_chunks(m, 7, 3000, sampling="dense", collector=col)
         out[h] = col
-    assert out[5.0].claim_cf[:, 0].sum() > 0
-    assert np.array_equal(out[5.0].claim_cf[:, 0], out[1.0].claims)
+    assert out[5.0].claim_cf[0].sum() > 0
+    assert np.array_equal(out[5.0].claim_cf[0], out[1.0].claims)
 
 
 # ---------------------------------------------------------------- discounting and cash flows by hand
@@ -150,15 +150,15 @@ def test_records_reduce_to_hand_computed_cash_flows():
     rec_claim = np.array([100.0, 10.0])
     rec_loss = np.array([60.0, 10.0])
     n_per = 16
-    cl, rc = np.zeros((2, n_per)), np.zeros((2, n_per))
+    cl, rc = np.zeros((n_per, 2)), np.zeros((n_per, 2))
     pv, claims, seg = np.zeros(2), np.zeros(2), np.zeros((2, 2))
     acc = np.zeros((2, N_ACC))
     w = np.array([2.0, 1.0])
     total = np.array([70.0, 0.0])
     reduce_records_nb(rec_start, rec_n, rec_cov, rec_t, rec_claim, rec_loss, np.empty(2), w, total, 0.25, 2.0, ct, cr,
                       np.array([0, 1]), cl, rc, pv, claims, seg, acc, 2)
-    assert cl[0, 6] == 100.0 and cl[0, 0] == 10.0 and cl.sum() == 110.0
-    assert rc[0, 14] == 40.0 and rc.sum() == 40.0  # recovery 100 - 60 two years after t = 1.5
+    assert cl[6, 0] == 100.0 and cl[0, 0] == 10.0 and cl.sum() == 110.0
+    assert rc[14, 0] == 40.0 and rc.sum() == 40.0  # recovery 100 - 60 two years after t = 1.5
     assert pv[0] == pytest.approx(100 / 1.05 ** 1.5 - 40 / 1.05 ** 3.5 + 10 / 1.05 ** 0.2, rel=1e-14)
     assert claims[0] == 110.0 and pv[1] == 0.0
     np.testing.assert_array_equal(seg[0], [60.0, 10.0])
@@ -172,11 +172,11 @@ def test_recoveries_arrive_after_the_lag_and_net_flows_add_up_to_the_loss():
     sc = rm.scenario_from_dict({"simulation": {"horizon_years": 3.0}, "lifetime": {"recovery_lag_years": 1.5}})
     res = rm.simulate(pf, sc, n_sims=3000, seed=2, method="plain")
     c = res.collected()
-    net = (c.claim_cf - c.recovery_cf).sum(axis=1)
+    net = (c.claim_cf - c.recovery_cf).sum(axis=0)
     np.testing.assert_allclose(net, res.total_loss, rtol=1e-9, atol=1e-3)
-    np.testing.assert_allclose(c.claim_cf.sum(axis=1), res.losses["claims"], rtol=1e-12)
+    np.testing.assert_allclose(c.claim_cf.sum(axis=0), res.losses["claims"], rtol=1e-12)
     first = int(round(1.5 / c.period))
-    assert c.recovery_cf[:, :first].sum() == 0.0 and c.recovery_cf.sum() > 0
+    assert c.recovery_cf[:first].sum() == 0.0 and c.recovery_cf.sum() > 0
 
 
 # ---------------------------------------------------------------- per-cover sums and pricing

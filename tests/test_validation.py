@@ -255,3 +255,60 @@ def test_outstanding_share_outside_zero_one_is_rejected(share):
             rm.Portfolio.from_frames(exp, imp, cov, schedules=sch)
         (p,) = exc.value.problems
         assert (p.table, p.column, p.row) == ("schedules", "outstanding_share", 1) and "[0, 1]" in p.rule
+
+
+# ---------------------------------------------------------------- fast parsing paths = the cell-by-cell reference
+
+_CELLS = st.one_of(
+    st.none(),
+    st.sampled_from(["", "  ", "2026-01-31", " 2027-12-01 ", "2026-02-30", "2026-13-01", "02/04/2026", "20260402",
+                     "2 April 2026", "2026-04-02T10:30", "1", "0", "1.5", " 2e3 ", "-7", "1e999", "inf", "nan",
+                     "abc", "True", "yes", " N ", "F", "KRW", "usd", "E001", " x "]),
+    st.text(alphabet="0123456789-./ aeTZ:", max_size=12),
+)
+
+
+def _same(a: pd.Series, b: pd.Series):
+    assert a.dtype == b.dtype, (a.dtype, b.dtype)
+    x, y = a.reset_index(drop=True).tolist(), b.reset_index(drop=True).tolist()
+    assert len(x) == len(y)
+    for u, v in zip(x, y):
+        assert (u is None and v is None) or (pd.isna(u) and pd.isna(v)) or u == v, (u, v)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(_CELLS, max_size=25), st.sampled_from(["object", "str"]))
+def test_fast_parsers_agree_with_the_cell_by_cell_reference(cells, dtype):
+    from riskmodel import portfolio as P
+
+    s = pd.Series(cells, dtype=object) if dtype == "object" else pd.Series(cells, dtype=object).astype("str")
+    if dtype == "str":
+        s = s.where(pd.Series(cells, dtype=object).notna(), None)
+    ref = s.astype(object)
+    _same(P._as_text(s), P._as_text_cells(ref))
+    _same(P._as_number(s), P._as_number_cells(ref))
+    _same(P._as_bool(s), P._as_bool_cells(ref))
+    _same(P._as_date(s), P._as_date_cells(ref))
+    cell_missing = ref.map(lambda v: v is None or (isinstance(v, float) and np.isnan(v))
+                           or (isinstance(v, str) and v.strip() == "")).to_numpy(dtype=bool)
+    assert np.array_equal(P._missing(s), cell_missing)
+
+
+@pytest.mark.parametrize("unit", ["ns", "us", "ms", "s"])
+@pytest.mark.parametrize("tz", [None, "Asia/Seoul"])
+def test_fast_date_parser_keeps_datetime_columns_as_the_reference_does(unit, tz):
+    from riskmodel import portfolio as P
+
+    s = pd.Series(pd.to_datetime(["2026-01-31 23:30", None, "2027-06-01 00:00"]).tz_localize(tz)).astype(
+        f"datetime64[{unit}]" if tz is None else f"datetime64[{unit}, {tz}]")
+    _same(P._as_date(s), P._as_date_cells(s))
+
+
+@pytest.mark.parametrize("values", [[True, False, True], [True, None], [np.bool_(True), 1, 0.0], []])
+def test_fast_bool_parser_on_boolean_columns_agrees_with_the_reference(values):
+    from riskmodel import portfolio as P
+
+    s = pd.Series(values, dtype=object)
+    _same(P._as_bool(s), P._as_bool_cells(s))
+    if values and all(isinstance(v, bool) for v in values):
+        _same(P._as_bool(s.astype(bool)), P._as_bool_cells(s.astype(bool)))

@@ -4,7 +4,7 @@ Records come from ``claims.settle_nb`` (simulation ``i``'s at ``rec_start[i]``, 
 
 - the claim is paid at its time ``t``; the recovery ``claim - loss`` arrives at
   ``t + lag``; both go to the period ``floor(time / period)`` (the last period
-  takes anything later);
+  takes anything later): ``out_claim_cf[period, i]``, ``out_recovery_cf[period, i]``;
 - ``out_pv[i]`` is the present value of the net loss: claims discounted at
   ``t``, recoveries at ``t + lag``, by ``discount_nb``;
 - ``out_seg[i, s]`` the loss of segment ``s`` (``cv_seg[cover]``), when asked;
@@ -54,7 +54,7 @@ def reduce_records_nb(rec_start, rec_n, rec_cov, rec_t, rec_claim, rec_loss, rec
                       n_parts):
     """See the module; ``n_parts`` (the thread count) splits the work and changes no number."""
     n = rec_n.shape[0]
-    n_per = out_claim_cf.shape[1]
+    n_per = out_claim_cf.shape[0]
     n_blk = max(1, min(n, 4 * n_parts))
     for b in prange(n_blk):
         for i in range(b * n // n_blk, (b + 1) * n // n_blk):
@@ -66,9 +66,9 @@ def reduce_records_nb(rec_start, rec_n, rec_cov, rec_t, rec_claim, rec_loss, rec
                 x = rec_loss[r]
                 rcv = c - x
                 p = min(int(t / period), n_per - 1)
-                out_claim_cf[i, p] += c
+                out_claim_cf[p, i] += c
                 q = min(int((t + lag) / period), n_per - 1)
-                out_recovery_cf[i, q] += rcv
+                out_recovery_cf[q, i] += rcv
                 pv = c * discount_nb(t, curve_t, curve_r) - rcv * discount_nb(t + lag, curve_t, curve_r)
                 rec_pv[r] = pv
                 pv_i += pv
