@@ -3,6 +3,10 @@
 - ``one_factor``: a one-factor Gaussian copula, defaults only (one
   performance guarantee per exporter, called on default, fixed LGD), PDs and
   exposures spread over ranges; what an analyst would simulate by hand.
+- ``credit``: importers with one receivables (credit) cover each, PDs spread
+  continuously, ``PD_k = 0.01 (1 + sin(16 pi k / N))``, loading 0.3 on the
+  global factor: the shape a new user tried first, and one that defeats
+  grouping by equal thresholds (every candidate is thinned).
 - ``lkn``: the 1,000-obligor, 10-factor portfolio of Glasserman and Li (2005)
   in the version of Li, Kaplan and Nakayama (2023): obligor k has
   PD 0.01 (1 + sin(16 pi k / N)) and a loss on default uniform on
@@ -40,7 +44,7 @@ def defaults_only_scenario(lgd_mean=1.0, lgd_sd=0.0, **simulation):
         "country_events": {"enabled": False},
         "calls": {"given_default": {"performance": 1.0},
                   "rate_without_default": {"bid": 0.0, "advance_payment": 0.0, "performance": 0.0, "warranty": 0.0}},
-        "lgd": {"performance": {"mean": lgd_mean, "sd": lgd_sd}},
+        "lgd": {"performance": {"mean": lgd_mean, "sd": lgd_sd}, "credit": {"mean": lgd_mean, "sd": lgd_sd}},
         "simulation": simulation,
     }
     return rm.scenario_from_dict(data)
@@ -58,6 +62,32 @@ def one_factor_arrays(n: int, mean_pd: float = 0.01):
 def one_factor(n: int, mean_pd: float = 0.01):
     pd_, beta, ead = one_factor_arrays(n, mean_pd)
     return rm.Portfolio.from_frames(*_frames(pd_, {"global": beta}, ead))
+
+
+def credit_arrays(n: int):
+    """PD 0.01 (1 + sin(16 pi k / N)), k = 1..N, loading 0.3, exposures 1..10."""
+    k = np.arange(1, n + 1)
+    pd_ = 0.01 * (1 + np.sin(16 * np.pi * k / n))
+    beta = np.full(n, 0.3)
+    ead = 1.0 + (k * 7919 % 10)
+    return pd_, beta, ead
+
+
+def credit(n: int):
+    pd_, beta, ead = credit_arrays(n)
+    ids = [f"I{i:07d}" for i in range(n)]
+    exporters = pd.DataFrame({"exporter_id": ["E0"], "pd": [0.0]})
+    importers = pd.DataFrame({"importer_id": ids, "country": "POL", "kind": "private", "pd": pd_,
+                              "beta_global": beta})
+    covers = pd.DataFrame({
+        "cover_id": [f"C{i:07d}" for i in range(n)], "exporter_id": "E0", "importer_id": ids,
+        "product": "credit", "amount": np.asarray(ead, dtype=float), "currency": "KRW",
+        "insured_share": 1.0, "start": "2026-01-01", "end": "2029-01-01",
+    })
+    return rm.Portfolio.from_frames(exporters, importers, covers)
+
+
+SHAPES = {"guarantees": (one_factor_arrays, one_factor), "credit": (credit_arrays, credit)}
 
 
 def lkn_arrays(loadings_path: Path | None = None):

@@ -2,12 +2,16 @@
 
 Results depend only on (portfolio, scenario, seed, n_sims): the chunk size,
 the number of threads and the number of blocks per chunk change the speed,
-never the numbers. Memory is bounded by the chunk for everything but the
-per-simulation loss vector, which the tail estimators need.
+never the numbers. Memory is bounded by the chunk for everything but a few
+numbers per simulation (its losses, counts and weights, which the tail
+estimators need); ``memory.check_fits`` refuses a run whose per-simulation
+arrays would not fit before anything is compiled. What a run collects of its
+claims (``collect.ClaimsCollector``) decides what the kernels compute.
 """
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import sys
 import time
@@ -107,7 +111,12 @@ def _index(first_sim: int, n_sims: int, sims: np.ndarray | None) -> np.ndarray:
 
 
 def _dropping(model: CompiledModel) -> ClaimsCollector:
-    return ClaimsCollector(0, len(model.covers), model.arrays.horizon, Scenario(), lifetime=False)
+    return ClaimsCollector(0, len(model.covers), model.arrays.horizon, _default_scenario(), lifetime=False)
+
+
+@functools.lru_cache(maxsize=1)
+def _default_scenario() -> Scenario:
+    return Scenario()  # a collector that keeps nothing reads none of it; built once (pydantic copies defaults)
 
 
 def _with_claims(kernel, collector: ClaimsCollector, loss: np.ndarray, weight_of):

@@ -29,7 +29,7 @@ from __future__ import annotations
 from collections import namedtuple
 
 import numpy as np
-from scipy import optimize, special
+from scipy import special
 
 from .grouping import SparseArrays, build_classes
 from .model import CompiledModel
@@ -89,6 +89,8 @@ class _Design:
 
         if g(hi) <= 0:
             return hi
+        from scipy import optimize  # here: plain runs never pay for importing it
+
         return optimize.brentq(g, lo, hi, xtol=1e-12 * max(hi, 1e-300))
 
     def objective(self, v, x):
@@ -114,6 +116,8 @@ class _Design:
     def mode(self, x, start):
         if start.size == 0:  # no factors: nothing to shift, the bound itself
             return start, -float(self.objective(start, x)[0])
+        from scipy import optimize
+
         r = optimize.minimize(self.objective, start, args=(x,), jac=True, method="L-BFGS-B")
         return r.x, -float(r.fun)
 

@@ -21,7 +21,7 @@ from .scenario import LGDSpec, Scenario
 from .schema import BETA_PREFIX
 
 HOME_COUNTRY = "KOR"
-from .schedules import DAYS_PER_YEAR, Schedules, build_schedules
+from .schedules import Schedules, build_schedules, years_from
 
 ModelArrays = namedtuple(
     "ModelArrays",
@@ -136,6 +136,15 @@ def _threshold(pd_h: np.ndarray, scenario: Scenario) -> np.ndarray:
         return special.ndtri(pd_h)
 
 
+def _pd_1y(df: pd.DataFrame, ref) -> np.ndarray:
+    """Each obligor's one-year PD: its own ``pd``, else its rating's on the master scale."""
+    pd1 = df["pd"].to_numpy(dtype=float, na_value=np.nan, copy=True)
+    missing = np.isnan(pd1)
+    if missing.any():
+        pd1[missing] = ref.pd_of_grade(df["rating"][missing]).to_numpy(dtype=float, na_value=np.nan)
+    return pd1
+
+
 def compile_model(portfolio: Portfolio, scenario: Scenario) -> CompiledModel:
     ref = portfolio.reference
     sc = scenario
@@ -193,18 +202,20 @@ def compile_model(portfolio: Portfolio, scenario: Scenario) -> CompiledModel:
     fac = _Factors()
     for name in ld.factor_names:
         fac(name)
-    lat = pd.concat([pd.DataFrame({"type": t.applies_to, "id": t.ids.reset_index(drop=True),
-                                   "country": t.attrs["country"].reset_index(drop=True),
-                                   "region": t.attrs["region"].reset_index(drop=True)}) for t in tables],
-                    ignore_index=True)
-    lat["rule"] = ld.rule
-    lat["r2"] = ld.r2
+    def column(get):
+        return pd.Series(np.concatenate([np.asarray(get(t), dtype=object) for t in tables]), dtype=object)
+
+    lat = pd.DataFrame({
+        "type": pd.array(np.repeat(np.array([t.applies_to for t in tables], dtype=object),
+                                   [len(t.ids) for t in tables]), dtype="str"),
+        "id": column(lambda t: t.ids), "country": column(lambda t: t.attrs["country"]),
+        "region": column(lambda t: t.attrs["region"]), "rule": pd.array(ld.rule, dtype="str"), "r2": ld.r2})
 
     # probabilities over one year, then over the horizon
-    pd_exp = exp["pd"].fillna(ref.pd_of_grade(exp["rating"])).to_numpy(float)
+    pd_exp = _pd_1y(exp, ref)
     mult = sc.pd_multipliers
     m_exp = mult.exporter * by_combination(lambda s: mult.by_sector.get(s, 1.0), exp["sector"])
-    pd_imp = imp["pd"].fillna(ref.pd_of_grade(imp["rating"])).to_numpy(float)
+    pd_imp = _pd_1y(imp, ref)
     regions_imp = by_combination(lambda c: region_of[c], imp["country"], dtype=object)
     m_imp = (sc.pd_multipliers.importer
              * by_combination(lambda k: mult.by_kind.get(k, 1.0), imp["kind"])
@@ -245,9 +256,9 @@ def compile_model(portfolio: Portfolio, scenario: Scenario) -> CompiledModel:
 
     # covers
     val = pd.Timestamp(sc.simulation.valuation_date)
-    a = ((cov["start"] - val).dt.days / DAYS_PER_YEAR).clip(lower=0.0).to_numpy(float)
-    b = np.minimum((cov["end"] - val).dt.days / DAYS_PER_YEAR, H)
-    b = np.asarray(b, dtype=float)
+    start_y, end_y = years_from(val, cov["start"]), years_from(val, cov["end"])
+    a = np.maximum(start_y, 0.0)
+    b = np.minimum(end_y, H)
     live = b > a
     fx = sc.reporting.fx
     for i in np.flatnonzero(~cov["currency"].isin(fx.keys()).to_numpy()):
@@ -289,7 +300,7 @@ def compile_model(portfolio: Portfolio, scenario: Scenario) -> CompiledModel:
     lgd = by_combination(lgds, prod, kinds, width=6)
     lgd_d, lgd_s = lgd[:, :3], lgd[:, 3:]
 
-    sched = build_schedules(live_cov, portfolio.schedules, val)
+    sched = build_schedules(live_cov, portfolio.schedules, val, start_y[live], end_y[live])
     # contracts whose later covers a claim can cancel: two or more live covers, chaining on
     cv_contract = np.full(len(live_cov), -1, dtype=np.int64)
     if sc.lifetime.chain_contracts and live_cov["contract_id"].notna().any():

@@ -85,10 +85,16 @@ class Schedules:
 
 
 def years_from(valuation: pd.Timestamp, dates: pd.Series) -> np.ndarray:
-    return ((pd.to_datetime(dates) - valuation).dt.days / DAYS_PER_YEAR).to_numpy(float)
+    """Whole days from the valuation date (floored, as ``Timedelta.days``) over 365.25; NaN where no date."""
+    d = pd.to_datetime(dates).to_numpy()
+    days = (d - np.datetime64(pd.Timestamp(valuation))) // np.timedelta64(1, "D")
+    out = days.astype(float) / DAYS_PER_YEAR
+    out[np.isnat(d)] = np.nan
+    return out
 
 
-def build_schedules(covers: pd.DataFrame, schedules: pd.DataFrame, valuation: pd.Timestamp) -> Schedules:
+def build_schedules(covers: pd.DataFrame, schedules: pd.DataFrame, valuation: pd.Timestamp,
+                    start: np.ndarray | None = None, end: np.ndarray | None = None) -> Schedules:
     """Knots for the covers in the order given (validated tables: every milestone cover has rows).
 
     Bullet: ``(start, 1)``. Linear: ``(start, 1), (end, 0)``. Milestones: the
@@ -96,8 +102,8 @@ def build_schedules(covers: pd.DataFrame, schedules: pd.DataFrame, valuation: pd
     later than the start (the full amount until then).
     """
     n = len(covers)
-    start = years_from(valuation, covers["start"])
-    end = years_from(valuation, covers["end"])
+    start = years_from(valuation, covers["start"]) if start is None else start  # the covers' dates in years
+    end = years_from(valuation, covers["end"]) if end is None else end
     kind = covers["schedule"].to_numpy() if "schedule" in covers.columns else np.full(n, "bullet")
     linear = np.asarray(kind == "linear", dtype=bool)
     milestones = np.asarray(kind == "milestones", dtype=bool)

@@ -13,9 +13,9 @@ or covers. Three exact devices, all thinning of Bernoulli trials:
    conditioned on ``eps < Phi^-1(p_max)``. The member defaults iff
    ``w < p_j`` (always when it has the group's threshold), i.e. iff its latent
    ``(s + sigma eps) scale`` is below its threshold; its default time follows
-   from the latent as in the dense kernel. Times nobody looks at (a latent
-   whose covers are live all horizon, with no calls without default and no
-   country event over it: ``lat_timed``) are not computed.
+   from the latent as in the dense kernel. Times nobody reads (``lat_timed``
+   is 0: see ``grouping.timed_latents``) are not computed, and the shock is
+   drawn only when a time or a thinning needs it.
 2. **Country events** hit the importers of their country, segment by segment
    (importers with the same probability ``q``), by geometric skipping.
 3. **Calls without default** arrive per cover group (same rate, same event
