@@ -70,10 +70,11 @@ def run_main(portfolio=None, scenario=None, sims=None, seed=None, levels=None, t
     if bad:
         raise InputError([_threshold_problem(t) for t in bad], "options")
     if not quiet and not kernels_cached(resolve_method(resolved)):
-        click.echo("compiling the numerical kernels (first run after install only, some seconds; cached afterwards)...",
-                   err=True)
+        click.echo("compiling the numerical kernels (first run after install only, about half a minute; "
+                   "cached afterwards)...", err=True)
+    # --out writes the lifetime tables: collect them in the run rather than replay it
     result = simulate(pf, sc, n_sims=sims, seed=seed, levels=levels, method=method, chunk_size=chunk_size,
-                      n_threads=threads,
+                      n_threads=threads, lifetime=True if out else None,
                       progress=not quiet and sys.stderr.isatty())
     if out:
         result.to_dir(out, thresholds=thresholds)

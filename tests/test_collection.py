@@ -139,3 +139,19 @@ def test_losses_written_a_row_group_at_a_time_read_back_as_the_table(pf, tmp_pat
 
     assert pq.ParquetFile(tmp_path / "losses.parquet").num_row_groups == 3
     pd.testing.assert_frame_equal(back, res.losses)
+
+
+def test_run_with_out_collects_the_lifetime_view_in_the_run(tmp_path):
+    """`riskmodel run --out` writes the lifetime tables: it collects them in the one pass, never replays."""
+    import json
+
+    from click.testing import CliRunner
+
+    from riskmodel.cli import cli
+
+    r = CliRunner().invoke(cli, ["run", "--sims", "1000", "--quiet", "--method", "plain", "--out", str(tmp_path)])
+    assert r.exit_code == 0, r.output
+    run = json.loads((tmp_path / "run.json").read_text())["run"]
+    assert run["lifetime_collected"] is True
+    bare = CliRunner().invoke(cli, ["run", "--sims", "1000", "--quiet", "--method", "plain", "--json"])
+    assert bare.exit_code == 0
