@@ -22,9 +22,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .contributions import capital_shares
 from .errors import InputError, Problem
 from .schema import CONCENTRATION_SCHEMA, HERFINDAHL_SCHEMA, LIMITS_SCHEMA, conform
-from .segments import ALIASES, cover_attributes, resolve
+from .segments import ALIASES, cover_attributes, resolve, segment_codes
 
 DIMENSIONS = ("exporter", "importer", "country", "region")
 
@@ -93,19 +94,17 @@ def concentration_table(result, limits=None, top: int = 10, level: float | None 
     total_exp = float(result.model.arrays.cv_ead.sum())
     for dim in dims:
         c = result.contributions(by=dim, measure="es", level=level)
+        _, codes, labels = segment_codes(attrs, dim)
+        share, share_se, h_cap, h_cap_se = capital_shares(result, codes, len(labels), level)
         d = pd.DataFrame({"dimension": dim, "segment": c["segment"], "exposure": c["exposure"],
                           "exposure_share": c["exposure"] / total_exp if total_exp > 0 else 0.0,
                           "capital": c["value"], "capital_se": c["se"], "capital_share": c["share"],
-                          "capital_share_se": c["se"] / c.attrs["portfolio_value"]
-                          if c.attrs["portfolio_value"] > 0 else 0.0})
+                          "capital_share_se": share_se})
         frames.append(d)
         h_exp = float((d["exposure_share"] ** 2).sum())
-        s, se = d["capital_share"].to_numpy(), d["capital_share_se"].to_numpy()
-        h_cap = float((s ** 2).sum())
         hhi.append({"dimension": dim, "n_segments": len(d), "hhi_exposure": h_exp,
                     "effective_n_exposure": 1 / h_exp if h_exp > 0 else 0.0, "hhi_capital": h_cap,
-                    "hhi_capital_se": float(2 * np.sqrt(np.sum(s ** 2 * se ** 2))),
-                    "effective_n_capital": 1 / h_cap if h_cap > 0 else 0.0})
+                    "hhi_capital_se": h_cap_se, "effective_n_capital": 1 / h_cap if h_cap > 0 else 0.0})
     shares = conform(pd.concat(frames, ignore_index=True).assign(scenario=result.scenario.name, level=level),
                      CONCENTRATION_SCHEMA)
     tops = []

@@ -144,6 +144,45 @@ def es_contributions(result, codes, n_seg, level, band=None, dense=None, var=Non
     return value, se, t.hits(beyond | (t.loss == q), n_seg)
 
 
+def capital_shares(result, codes, n_seg, level):
+    """Each segment's share of ES(``level``), ``s_g = C_g / C``, and the Herfindahl index ``H = sum s_g^2``, each
+    with its standard error by the delta method on the segments' joint influence function.
+
+    The shares sum to 1, so their errors are tied: ``IF(s_g) = (IF_g - s_g IF_C) / C`` with ``IF_C`` the
+    total's, and ``IF(H) = (2 / C) sum_g (s_g - H) IF_g``. Treating the shares as independent overstated
+    H's error about 150-fold at four equal shares. ``IF_g`` is the ES contribution's (see the module).
+    Returns (shares, share errors, H, H's error)."""
+    v, _, _, t = var_contributions(result, codes, n_seg, level)
+    value, se_g, _ = es_contributions(result, codes, n_seg, level, var=(v, None, None, t))
+    total = float(value.sum())
+    if total <= 0.0:
+        z = np.zeros(n_seg)
+        return z, z, 0.0, 0.0
+    share = value / total
+    q = result.sample.quantile_at(level)
+    b = t.w * (t.loss > q) / (1.0 - level)
+    n_str = t.n_h.shape[0]
+    # the total's influence function on each tail row, centred within its stratum over all n_h simulations
+    row_loss = np.bincount(t.row, weights=t.x, minlength=t.sims.size)
+    y_c = b * (row_loss - v.sum())
+    m_c = np.bincount(t.h, weights=y_c, minlength=n_str) / t.n_h
+    z_c = y_c - m_c[t.h]
+    factor = t.n_h / np.maximum(t.n_h - 1, 1)  # the within-stratum variance's n_h / (n_h - 1)
+    var_c = float(np.sum((np.bincount(t.h, weights=z_c * z_c, minlength=n_str)
+                          + (t.n_h - np.bincount(t.h, minlength=n_str)) * m_c * m_c) * factor)) / t.n ** 2
+    # Cov(IF_g, IF_C): rows without a tail loss have IF_g = 0, so only tail rows count; two-pass (z_c is centred)
+    cross = np.bincount(t.h[t.row] * n_seg + t.seg, weights=(b * z_c)[t.row] * t.x,
+                        minlength=n_str * n_seg).reshape(n_str, n_seg)
+    cross -= np.bincount(t.h, weights=b * z_c, minlength=n_str)[:, None] * v[None, :]
+    cov = (cross * factor[:, None]).sum(axis=0) / t.n ** 2
+    share_se = np.sqrt(np.maximum(se_g ** 2 - 2.0 * share * cov + share ** 2 * var_c, 0.0)) / total
+    hhi = float(np.sum(share ** 2))
+    a = share - hhi
+    combined = _se_of_means(t.ptr, np.zeros_like(t.seg), a[t.seg] * t.x, b, np.ones_like(b),
+                            np.array([float(a @ v)]), t.h, t.n_h, t.n)[0]
+    return share, share_se, hhi, 2.0 * float(combined) / total
+
+
 def el_contributions(result, codes, n_seg):
     acc, n = result.collected().acc, result.n_sims
     _, se = mean_se(acc[:, 0], acc[:, 1], n)

@@ -200,6 +200,16 @@ def cell_corrected(weight: np.ndarray, cells: np.ndarray, n_cells: int) -> np.nd
     return weight * ((cells.size / n_cells) / per_cell[cells])
 
 
+def weight_bound(params: ISParams, cells: np.ndarray) -> float | None:
+    """The largest weight the design can give anywhere: 1 / the defensive share (the mixture weight is
+    ``1 / (lam0 + ...)``), times the largest cell correction; None without a defensive share."""
+    if params.n_plain == 0:
+        return None
+    per_cell = np.bincount(cells, minlength=params.n_cells)
+    per_cell = per_cell[per_cell > 0]
+    return float(params.n_cells / params.n_plain * ((cells.size / params.n_cells) / per_cell).max())
+
+
 def is_design(model: CompiledModel, scenario: Scenario):
     """The importance-sampling design of ``model`` under the scenario's ``[simulation.importance]``."""
     sim = scenario.simulation
@@ -266,6 +276,7 @@ def simulate(portfolio: Portfolio, scenario: Scenario | None = None, *, n_sims: 
             loss, count, weight, strata = run_chunks_is(model, params, sim.seed, sim.n_sims, chunk_size, tick,
                                                         collector=collector)
         weight = cell_corrected(weight, strata, params.n_cells)
+        run_info["weight_bound"] = weight_bound(params, strata)
     else:
         with threads(n_threads), _progress(progress, sim.n_sims) as tick:
             loss, count = run_chunks(model, sim.seed, sim.n_sims, chunk_size, tick, sampling, collector=collector)

@@ -105,13 +105,14 @@ def lifetime_metrics(r: "SimulationResult", max_level: float = 0.995) -> pd.Data
     for y in range(years.n_periods):
         recoveries += years.row("recoveries", y)
         np.maximum(max_claims, years.row("claims", y), out=max_claims)
-    rows = [("claims", None, _sample(r, c.claims).mean()),
-            ("recoveries", None, _sample(r, recoveries).mean()),
-            ("el", None, r.el()),
-            ("el_pv", None, _sample(r, c.pv).mean()),
-            ("max_annual_claims", max_level, _sample(r, max_claims).var(max_level)[0])]
+    peak = _sample(r, max_claims)
+    rows = [("claims", None, _sample(r, c.claims).mean(), ""),
+            ("recoveries", None, _sample(r, recoveries).mean(), ""),
+            ("el", None, r.el(), ""),
+            ("el_pv", None, _sample(r, c.pv).mean(), ""),
+            ("max_annual_claims", max_level, peak.var(max_level)[0], peak.warning("var", max_level))]
     df = pd.DataFrame([{"scenario": r.scenario.name, "metric": m, "level": lv, "value": e.value, "se": e.se,
-                        "ci_low": e.ci_low, "ci_high": e.ci_high} for m, lv, e in rows])
+                        "ci_low": e.ci_low, "ci_high": e.ci_high, "warning": w} for m, lv, e, w in rows])
     df["level"] = pd.array(df["level"].tolist(), dtype="Float64")
     return conform(df, METRICS_SCHEMA)
 

@@ -107,6 +107,15 @@ def _png(fig) -> str:
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
 
 
+def _marked(df: pd.DataFrame) -> pd.DataFrame:
+    """A metrics table with its warnings as a '*' column (the texts are listed once, above the tables); results
+    written before 0.5.0 have no warning column."""
+    if "warning" not in df.columns:
+        return df
+    w = df["warning"].astype(object).where(df["warning"].notna(), "").astype(str)  # CSV reads blanks as NaN
+    return df.drop(columns=["warning"]).assign(**{"!": np.where(w != "", "*", "")})
+
+
 def _table(df: pd.DataFrame, scale: float = 1.0, money: tuple[str, ...] = ()) -> str:
     d = df.copy()
     for c in d.columns:
@@ -145,8 +154,10 @@ def build_report(results_dir: str | Path) -> str:
              f"{_dt.datetime.now(_dt.timezone.utc):%Y-%m-%d %H:%M} UTC from {html.escape(str(r.dir))}.</p>"]
     warnings = p.get("warnings") or []
     parts += [f"<p class='warn'>warning: {html.escape(w)}</p>" for w in warnings]
-    m = r.metrics()
+    m = _marked(r.metrics())
     parts += ["<h2>Capital</h2>", _table(m.drop(columns=["scenario"]), f, ("value", "se", "ci_low", "ci_high"))]
+    if "!" in m.columns and (m["!"] != "").any():
+        parts.append("<p class='warn'>* the interval may not cover at its nominal rate: see the warnings above.</p>")
     figs = [("loss_distribution", plots.loss_distribution(r), "The simulated loss distribution (log scale), with EL, "
              "VaR and ES at the highest level and their confidence intervals shaded."),
             ("exceedance", plots.exceedance_curve(r), "Probability that the loss exceeds x, with its confidence band: "
@@ -165,7 +176,8 @@ def build_report(results_dir: str | Path) -> str:
                      "</figcaption></figure>")
     life, policy, pricing = r._optional("lifetime.csv"), r._optional("policy.csv"), r._optional("pricing.parquet")
     if life is not None:
-        parts += ["<h2>Lifetime</h2>", _table(life.drop(columns=["scenario"]), f, ("value", "se", "ci_low", "ci_high"))]
+        parts += ["<h2>Lifetime</h2>", _table(_marked(life).drop(columns=["scenario"]), f,
+                                              ("value", "se", "ci_low", "ci_high"))]
     if policy is not None:
         parts += ["<h2>What the programme buys</h2>", _table(policy.drop(columns=["scenario"]))]
     if pricing is not None:

@@ -31,13 +31,14 @@ def money_unit(scale: float, ccy: str) -> tuple[float, str]:
 
 
 def metrics_table(s: LossSample, scenario: str, levels, thresholds=()) -> pd.DataFrame:
-    """The tidy metrics table (METRICS_SCHEMA) of a loss sample: EL, SD, and VaR, ES, EC at each level."""
+    """The tidy metrics table (METRICS_SCHEMA) of a loss sample: EL, SD, and VaR, ES, EC at each level, and
+    P(L > x) at each threshold; each row carries the estimator's warning ('' when none)."""
     rows = [("el", None, s.mean()), ("sd", None, s.sd())]
     for lv in levels:
         rows += [("var", lv, s.var(lv)[0]), ("es", lv, s.es(lv)), ("ec", lv, s.ec(lv))]
     rows += [("p_exceed", t, s.prob_exceed(t)) for t in thresholds]
     df = pd.DataFrame([{"scenario": scenario, "metric": m, "level": lv, "value": e.value, "se": e.se,
-                        "ci_low": e.ci_low, "ci_high": e.ci_high} for m, lv, e in rows])
+                        "ci_low": e.ci_low, "ci_high": e.ci_high, "warning": s.warning(m, lv)} for m, lv, e in rows])
     df["level"] = pd.array(df["level"].tolist(), dtype="Float64")
     return conform(df, METRICS_SCHEMA)
 
@@ -150,7 +151,8 @@ class SimulationResult:
 
     @cached_property
     def sample(self) -> LossSample:
-        return LossSample(self.total_loss, self._weight, self.scenario.simulation.ci_level, self._strata)
+        return LossSample(self.total_loss, self._weight, self.scenario.simulation.ci_level, self._strata,
+                          self.run_info.get("weight_bound"))
 
     # ---------------------------------------------------------------- metrics
 
@@ -267,10 +269,10 @@ class SimulationResult:
 
     @property
     def warnings(self) -> list[str]:
+        """The portfolio's and the model's warnings, then each distinct warning of the metrics table's rows."""
         out = list(self.portfolio.warnings) + list(self.model.warnings)
-        for lv in self.levels:
-            w = self.sample.tail_warning(lv)
-            if w:
+        for w in self.metrics()["warning"]:
+            if w and w not in out:
                 out.append(w)
         return out
 
@@ -351,7 +353,7 @@ class SimulationResult:
         for r in self.metrics().itertuples():
             lv = "" if pd.isna(r.level) else f"{r.level:g}"
             lines.append(f"{r.metric:<10}{lv:>8}{r.value / f:>14,.3f}{r.se / f:>12,.3f}"
-                         f"{f'[{r.ci_low / f:,.3f}, {r.ci_high / f:,.3f}]':>26}")
+                         f"{f'[{r.ci_low / f:,.3f}, {r.ci_high / f:,.3f}]':>26}" + ("  *" if r.warning else ""))
         w = np.ones(self.n_sims) if self._weight is None else self._weight
         comp = pd.Series((w[:, None] * self._loss).mean(axis=0) / f, index=list(LOSS_COMPONENTS))
         lines += ["", "expected loss by source: " + ", ".join(
@@ -360,6 +362,8 @@ class SimulationResult:
             lines += self._lifetime_lines(f, unit)
         for w in self.warnings:
             lines.append(f"warning: {w}")
+        if self.metrics()["warning"].str.len().gt(0).any():
+            lines.append("* the row's interval may not cover at its nominal rate: see the warnings above")
         return "\n".join(lines)
 
     def _lifetime_lines(self, f: float, unit: str) -> list[str]:

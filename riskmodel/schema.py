@@ -173,6 +173,7 @@ METRICS_SCHEMA = {
     "se": "float64",
     "ci_low": "float64",
     "ci_high": "float64",
+    "warning": "string",  # why the interval may not cover at its nominal rate; empty when it can be trusted
 }
 
 #: expected cash flows and their percentile bands by period (cashflows.parquet); `metric` is mean or

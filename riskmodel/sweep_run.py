@@ -20,7 +20,6 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from contextlib import contextmanager
 
 import numpy as np
-import pandas as pd
 
 from .sweep_spec import Sweep
 from .sweep_store import Store, point_table
@@ -67,9 +66,7 @@ def merge_point(pieces: list[dict], sc, levels, metrics_wanted) -> tuple:
         strata = np.concatenate([p["cells"] for p in pieces])
         weight = cell_corrected(np.concatenate([p["weight"] for p in pieces]), strata, pieces[0]["n_cells"])
     sample = LossSample(loss.sum(axis=1), weight, sc.simulation.ci_level, strata)
-    table = metrics_table(sample, sc.name, levels)
-    warn = {lv: sample.tail_warning(lv) or "" for lv in levels}
-    table["warning"] = [warn.get(lv, "") if lv is not pd.NA and lv == lv else "" for lv in table["level"]]
+    table = metrics_table(sample, sc.name, levels)  # each row with its warning
     return table[table["metric"].isin(metrics_wanted)].reset_index(drop=True), method
 
 

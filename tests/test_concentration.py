@@ -141,3 +141,52 @@ def test_cli_contributions_and_concentration_write_tables(tmp_path):
     assert r.exit_code == 0, r.output
     assert {"concentration.parquet", "herfindahl.csv", "top.parquet", "limits.parquet", "run.json"} <= {
         p.name for p in (tmp_path / "k").iterdir()}
+
+
+# ---------------------------------------------------------------- errors of shares and of the Herfindahl index
+
+@pytest.mark.parametrize("method", ["plain", "importance"])
+def test_share_and_herfindahl_errors_match_their_influence_functions_on_kept_losses(sample_portfolio, method):
+    """The production path (tail replay, sparse records) against the delta method applied directly to every
+    simulation's per-cover losses, which this run keeps (n_sims x covers)."""
+    from riskmodel.contributions import capital_shares, var_contributions
+    from riskmodel.estimators import _se_of_mean
+    from riskmodel.segments import cover_attributes, segment_codes
+
+    res = rm.simulate(sample_portfolio, n_sims=6000, seed=23, method=method,
+                      cover_segment=lambda live: np.arange(len(live)), n_segments=len(sample_portfolio.covers))
+    level = 0.99
+    _, codes, labels = segment_codes(cover_attributes(res.model.covers, res.portfolio), "country")
+    n_seg = len(labels)
+    share, share_se, hhi, hhi_se = capital_shares(res, codes, n_seg, level)
+    n_cov = len(res.model.covers)
+    x = np.zeros((res.n_sims, n_seg))
+    np.add.at(x.T, codes, res.segment_losses[:, :n_cov].T)  # per-simulation loss by country
+    w = np.ones(res.n_sims) if res.weights is None else res.weights
+    b = w * (res.total_loss > res.sample.quantile_at(level)) / (1 - level)
+    v = var_contributions(res, codes, n_seg, level)[0]
+    infl = b[:, None] * (x - v[None, :])  # each country's ES-contribution influence function
+    c = res.contributions(by="country", measure="es", level=level)["value"].to_numpy()
+    total = c.sum()
+    assert share == pytest.approx(c / total, rel=1e-12)
+    infl_c = infl.sum(axis=1)
+    want_share = [_se_of_mean((infl[:, g] - share[g] * infl_c) / total, res.strata) for g in range(n_seg)]
+    want_hhi = _se_of_mean(2 / total * infl @ (share - hhi), res.strata)
+    np.testing.assert_allclose(share_se, want_share, rtol=1e-7, atol=1e-12)
+    assert hhi_se == pytest.approx(want_hhi, rel=1e-7)
+    assert hhi == pytest.approx(float(np.sum(share ** 2)), rel=1e-12) and hhi_se > 0
+
+
+def test_two_segments_have_tied_share_errors():
+    """With two segments s_2 = 1 - s_1: their shares' errors are equal (independent errors would not be)."""
+    from riskmodel.contributions import capital_shares
+
+    pd_ = np.tile([0.01, 0.03], 50)
+    pf = one_factor_portfolio(pd_, np.full(100, 0.45), np.tile([1, 3], 50), sector=np.tile(["a", "b"], 50))
+    res = rm.simulate(pf, one_factor_scenario(), n_sims=20_000, seed=3, method="importance")
+    from riskmodel.segments import cover_attributes, segment_codes
+
+    _, codes, labels = segment_codes(cover_attributes(res.model.covers, res.portfolio), "sector")
+    share, share_se, _, _ = capital_shares(res, codes, len(labels), 0.999)
+    assert len(share) == 2 and share.sum() == pytest.approx(1.0, rel=1e-12)
+    assert share_se[0] == pytest.approx(share_se[1], rel=1e-9) and share_se[0] > 0
