@@ -11,8 +11,14 @@ scale ``s`` of the new covers exactly, on common random numbers:
 - ``measure="exhaustion"``: the probability that ``L(s)`` exceeds the budget
   reaches ``limit`` (equivalently VaR(1 - limit) reaches the budget).
 
-The first crossing on a grid is bisected to rounding. Its standard error is
-the measure's, divided by the measure's slope in ``s`` (delta method).
+The first crossing on a grid is bisected to rounding. Its interval inverts
+the measure's: the scales whose measure interval holds the budget, from the
+scale where the measure's upper bound reaches the budget to the one where
+its lower bound does (the measure grows with ``s``, so the true capacity
+lies between them whenever the measure's interval at it holds the truth).
+Unlike the measure's error over a slope estimated by differences, this
+carries the slope's own uncertainty and the curve's bend. The standard error
+is the interval's half-width over z.
 """
 from __future__ import annotations
 
@@ -143,34 +149,37 @@ def capacity(portfolio: Portfolio, scenario: Scenario | None = None, *, budget: 
             raise InputError([Problem("capacity", "options", f"the measure stays below the budget up to {max_scale:g} "
                                       "times the new covers; raise the budget's scale or max_scale", None)],
                              "options")
-    rows = []
     grid_s = np.linspace(0.0, hi, grid + 1)
-    vals = []
-    for s in grid_s:
-        e = m_at(float(s))
-        vals.append(e.value)
-        rows.append({"scale": float(s), "value": e.value, "se": e.se})
-    curve = pd.DataFrame(rows)
-    if base.value >= budget:
-        s_star = 0.0
-    else:
-        j = int(np.argmax(np.asarray(vals) >= budget))  # first grid point at or over the budget
-        lo_s, hi_s = float(grid_s[j - 1]), float(grid_s[j])
-        while hi_s - lo_s > 1e-13 * hi_s:  # to rounding of the scale, far below its standard error
+    curve = pd.DataFrame([{"scale": float(x), "value": e.value, "se": e.se}
+                          for x, e in ((x, m_at(float(x))) for x in grid_s)])
+    def crossing(part) -> float:
+        """The first scale at which ``part(measure at s)`` reaches the budget, bisected to rounding."""
+        if part(m_at(0.0)) >= budget:
+            return 0.0
+        top = hi
+        while part(m_at(top)) < budget:
+            top *= 2.0
+            if top > max_scale:
+                return float("inf")  # the lower bound never reaches the budget: no upper end in range
+        g = np.linspace(0.0, top, grid + 1)
+        j = int(np.argmax([part(m_at(float(x))) >= budget for x in g]))
+        lo_s, hi_s = float(g[j - 1]), float(g[j])
+        while hi_s - lo_s > 1e-13 * hi_s:  # to rounding of the scale, far below its error
             mid = 0.5 * (lo_s + hi_s)
-            if m_at(mid).value >= budget:
+            if part(m_at(mid)) >= budget:
                 hi_s = mid
             else:
                 lo_s = mid
-        s_star = hi_s
+        return hi_s
+
+    s_star = crossing(lambda e: e.value)
+    s_lo, s_hi = crossing(lambda e: e.ci_high), min(crossing(lambda e: e.ci_low), max_scale)  # at least max_scale
     at = m_at(s_star)
-    h = max(0.05 * s_star, hi / grid)
-    slope = (m_at(s_star + h).value - m_at(max(s_star - h, 0.0)).value) / (s_star + h - max(s_star - h, 0.0))
-    se = at.se / slope if slope > 0 else float("inf")
     z = result.sample.z
+    se = (s_hi - s_lo) / (2.0 * z)
     table = pd.DataFrame([{
         "measure": measure, "level": level, "budget": float(budget), "new_exposure": new_ead,
-        "scale": s_star, "scale_se": se, "scale_ci_low": max(0.0, s_star - z * se), "scale_ci_high": s_star + z * se,
+        "scale": s_star, "scale_se": se, "scale_ci_low": s_lo, "scale_ci_high": s_hi,
         "capacity": s_star * new_ead, "capacity_se": se * new_ead, "measure_base": base.value,
         "measure_base_se": base.se,
         "measure_at_capacity": at.value, "measure_at_capacity_se": at.se,

@@ -5,7 +5,7 @@ import pytest
 import riskmodel as rm
 from riskmodel.capacity import capacity
 
-from conftest import SAMPLE
+from conftest import K_SE, SAMPLE
 
 
 @pytest.fixture(scope="module")
@@ -102,3 +102,25 @@ def test_options_that_do_not_apply_are_refused(pf):
     with pytest.raises(rm.InputError, match="sets its level as 1 - limit"):
         capacity(pf, budget=1e11, segment={"product": "warranty"}, measure="exhaustion", limit=0.01, level=0.99,
                  n_sims=200)
+
+
+def test_capacity_interval_inverts_the_measures_interval(pf):
+    """The interval is the scales whose EC interval holds the budget: at its ends the EC's upper and lower
+    bounds meet the budget; a run ten times longer lands inside four of its standard errors."""
+    from riskmodel.estimators import LossSample
+
+    kw = dict(budget=2e11, segment={"product": "performance"}, measure="ec", method="importance")
+    res = capacity(pf, n_sims=8000, seed=11, **kw)
+    row = res.table.iloc[0]
+    assert row.scale_ci_low < row.scale < row.scale_ci_high
+    r = rm.simulate(pf, n_sims=8000, seed=11, method="importance",
+                    cover_segment=lambda live: (live["product"] == "performance").to_numpy().astype(np.int64),
+                    n_segments=2)
+
+    def ec(s):
+        return LossSample(r.total_loss + s * r.segment_losses[:, 1], r.weights, 0.95, r.strata).ec(0.999)
+
+    assert ec(row.scale_ci_low).ci_high == pytest.approx(2e11, rel=1e-9)
+    assert ec(row.scale_ci_high).ci_low == pytest.approx(2e11, rel=1e-9)
+    long = capacity(pf, n_sims=80_000, seed=12, **kw).table.iloc[0]
+    assert abs(long.scale - row.scale) <= K_SE * row.scale_se
