@@ -31,7 +31,7 @@ def main(seeds: int, sims: int) -> None:
     groups = sorted(set(SECTOR7))
     code = np.array([groups.index(s) for s in SECTOR7])
     pf = one_factor_portfolio(PD7, beta, UNITS7, sector=SECTOR7)
-    print(f"| mode | measure | z-scores | mean z | sd z | 95% coverage |\n| --- | --- | ---: | ---: | ---: | ---: |")
+    print("| mode | measure | z-scores | mean z | sd z | 95% coverage |\n| --- | --- | ---: | ---: | ---: | ---: |")
     for mode in ("plain", "importance"):
         zs: dict[str, list] = {"es": [], "var": []}
         for seed in range(seeds):

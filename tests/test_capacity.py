@@ -5,7 +5,7 @@ import pytest
 import riskmodel as rm
 from riskmodel.capacity import capacity
 
-from conftest import K_SE, SAMPLE
+from conftest import SAMPLE, k_se
 
 
 @pytest.fixture(scope="module")
@@ -123,4 +123,4 @@ def test_capacity_interval_inverts_the_measures_interval(pf):
     assert ec(row.scale_ci_low).ci_high == pytest.approx(2e11, rel=1e-9)
     assert ec(row.scale_ci_high).ci_low == pytest.approx(2e11, rel=1e-9)
     long = capacity(pf, n_sims=80_000, seed=12, **kw).table.iloc[0]
-    assert abs(long.scale - row.scale) <= K_SE * row.scale_se
+    assert abs(long.scale - row.scale) <= k_se() * row.scale_se

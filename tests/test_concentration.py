@@ -9,7 +9,7 @@ import riskmodel as rm
 from riskmodel.cli import cli
 from riskmodel.concentration import concentration_table, load_limits
 
-from conftest import K_SE, one_factor_portfolio, one_factor_scenario
+from conftest import k_se, one_factor_portfolio, one_factor_scenario
 
 
 @pytest.fixture(scope="module")
@@ -61,9 +61,9 @@ def test_equal_segments_have_equal_capital():
     res = rm.simulate(pf, one_factor_scenario(), n_sims=60_000, seed=12, method="importance")
     c = concentration_table(res, dimensions=("sector",))
     h = c.herfindahl.iloc[0]
-    assert abs(h["hhi_capital"] - 0.25) <= K_SE * h["hhi_capital_se"], h
+    assert abs(h["hhi_capital"] - 0.25) <= k_se() * h["hhi_capital_se"], h
     s = c.shares
-    assert (abs(s["capital_share"] - 0.25) <= K_SE * s["capital_share_se"]).all(), s
+    assert (abs(s["capital_share"] - 0.25) <= k_se(len(s)) * s["capital_share_se"]).all(), s
 
 
 def test_limits_are_checked_and_breaches_listed(run, tmp_path):

@@ -13,7 +13,7 @@ from hypothesis import given, settings, strategies as st
 from riskmodel import analytic, simulate
 from riskmodel.contributions import MEASURES
 
-from conftest import K_SE, one_factor_portfolio, one_factor_scenario
+from conftest import K_SE, k_se, one_factor_portfolio, one_factor_scenario
 
 MODES = {"plain": {"method": "plain"}, "importance": {"method": "importance"}}
 
@@ -79,7 +79,7 @@ def test_identical_halves_get_half(mode):
         c = res.contributions(by="sector", measure=measure, level=0.999).set_index("segment")
         half = c.attrs["portfolio_value"] / 2
         for seg in ("A", "B"):
-            assert abs(c.loc[seg, "value"] - half) <= K_SE * c.loc[seg, "se"], (measure, seg, c.loc[seg].to_dict(),
+            assert abs(c.loc[seg, "value"] - half) <= k_se() * c.loc[seg, "se"], (measure, seg, c.loc[seg].to_dict(),
                                                                                half)
 
 
@@ -108,7 +108,7 @@ def _check_against(res, ref, sector, level, band, measures=("es", "var")):
         assert seen.sum() >= 5, c
         for g, name in enumerate(groups):
             est, se = c.loc[name, "value"], c.loc[name, "se"]
-            if seen[name] and not abs(est - exact[g]) <= K_SE * se:
+            if seen[name] and not abs(est - exact[g]) <= k_se() * se:
                 bad.append((measure, name, est, exact[g], se))
     assert not bad, f"contribution outside {K_SE} standard errors of the exact value: {bad}"
 

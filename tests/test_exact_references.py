@@ -17,7 +17,7 @@ import pytest
 from riskmodel import analytic, simulate
 from riskmodel.estimators import LossSample
 
-from conftest import CI_K, K_SE, one_factor_portfolio, one_factor_scenario
+from conftest import CI_K, K_SE, ci_k, k_se, one_factor_portfolio, one_factor_scenario
 
 LEVELS = (0.99, 0.999)
 KERNELS = {"sparse": {"method": "plain"}, "dense": {"method": "plain", "sampling": "dense"},
@@ -30,13 +30,14 @@ def _check(result, lo: dict, hi: dict, levels=LEVELS, thresholds=()):
     s = LossSample(result.total_loss, result.weights, CI_K, result.strata)
     checks = []
     el = s.mean()
-    checks.append(("el", lo["el"] - K_SE * el.se <= el.value <= hi["el"] + K_SE * el.se, el.value, lo["el"]))
+    checks.append(("el", lo["el"] - k_se() * el.se <= el.value <= hi["el"] + K_SE * el.se, el.value, lo["el"]))
     for a in levels:
         v, _ = s.var(a)
+        ci_k()  # the interval was built at CI_K (above): one more check on the budget
         checks.append((f"var {a}", v.ci_low <= hi[("var", a)] and v.ci_high >= lo[("var", a)], (v.ci_low, v.ci_high),
                        (lo[("var", a)], hi[("var", a)])))
         e = s.es(a)
-        checks.append((f"es {a}", lo[("es", a)] - K_SE * e.se <= e.value <= hi[("es", a)] + K_SE * e.se,
+        checks.append((f"es {a}", lo[("es", a)] - k_se() * e.se <= e.value <= hi[("es", a)] + K_SE * e.se,
                        e.value, (lo[("es", a)], hi[("es", a)])))
     for t in thresholds:
         p_lo, p_hi = lo[("p_exceed", t)], hi[("p_exceed", t)]
@@ -44,7 +45,7 @@ def _check(result, lo: dict, hi: dict, levels=LEVELS, thresholds=()):
         # plain MC: the binomial error at the exact value (the estimate's own is 0 when no sample exceeds t)
         se = est.se if s.weighted else np.sqrt(max(p_hi * (1 - p_hi), 1e-300) / s.n)
         p = est.value
-        checks.append((f"p_exceed {t}", p_lo - K_SE * se <= p <= p_hi + K_SE * se, p, (p_lo, p_hi)))
+        checks.append((f"p_exceed {t}", p_lo - k_se() * se <= p <= p_hi + K_SE * se, p, (p_lo, p_hi)))
     failed = [c for c in checks if not c[1]]
     assert not failed, f"estimate outside {K_SE} standard errors of the exact value: {failed}"
 

@@ -14,7 +14,7 @@ import riskmodel as rm
 from riskmodel import analytic, simulate
 from riskmodel.estimators import LossSample
 
-from conftest import CI_K, K_SE, REPO, one_factor_portfolio, one_factor_scenario
+from conftest import CI_K, REPO, k_se, one_factor_portfolio, one_factor_scenario
 from test_exact_references import HETERO_BETA, HETERO_PD, HETERO_UNITS
 
 DEEP = 1 - 1e-6
@@ -39,7 +39,7 @@ def test_tail_probabilities_down_to_one_in_a_million(copula, dof, thresholds):
     for t in thresholds:
         exact = tail[t + 1]
         est = s.prob_exceed(t)
-        assert abs(est.value - exact) <= K_SE * est.se, (t, est, exact)
+        assert abs(est.value - exact) <= k_se() * est.se, (t, est, exact)
         # precise, not merely unbiased: a relative error a plain run would need ~1e9 simulations for
         assert est.se < 0.1 * exact, (t, est.se / exact)
 
@@ -61,7 +61,7 @@ def test_large_homogeneous_pool_tail_against_the_exact_finite_pool():
     for target in (1e-4, 1e-6):
         t = int(np.argmax(tail < target))  # P(L > t) = tail[t + 1] < target
         est = s.prob_exceed(t)
-        assert abs(est.value - tail[t + 1]) <= K_SE * est.se
+        assert abs(est.value - tail[t + 1]) <= k_se() * est.se
         assert est.se < 0.1 * tail[t + 1]
 
 
@@ -70,7 +70,7 @@ def test_weights_average_to_one():
     res = simulate(pf, one_factor_scenario(copula="student_t", dof=5.0), n_sims=20_000, seed=2, method="importance")
     s = LossSample(res.weights, None, CI_K, res.strata)  # the weights' own stratified mean
     m = s.mean()
-    assert abs(m.value - 1.0) <= K_SE * m.se
+    assert abs(m.value - 1.0) <= k_se() * m.se
     assert res.weights.min() > 0 and res.weights.max() <= 10 * (1 + 1e-9)  # 1 / defensive share bounds it
 
 
@@ -103,7 +103,7 @@ def test_ten_factor_portfolio_agrees_with_plain_monte_carlo():
     pf, sc = cases.lkn()
     imp = simulate(pf, sc, n_sims=4000, seed=3, levels=[0.999], method="importance").ec(0.999)
     plain = simulate(pf, sc, n_sims=100_000, seed=4, levels=[0.999], method="plain").ec(0.999)
-    assert abs(imp.value - plain.value) <= K_SE * np.hypot(imp.se, plain.se)
+    assert abs(imp.value - plain.value) <= k_se() * np.hypot(imp.se, plain.se)
     assert imp.se < plain.se / 2  # 25 times fewer simulations, a narrower interval
 
 
@@ -139,4 +139,4 @@ def test_independent_obligors_deep_tail_by_twisting_alone():
     s = LossSample(res.total_loss, res.weights, CI_K, res.strata)
     for t in (3, 6):
         est, exact = s.prob_exceed(t), stats.binom.sf(t, n, p)
-        assert abs(est.value - exact) <= K_SE * est.se and est.se < 0.1 * exact
+        assert abs(est.value - exact) <= k_se() * est.se and est.se < 0.1 * exact

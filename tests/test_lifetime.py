@@ -17,7 +17,7 @@ from riskmodel.lifetime import cover_figures
 from riskmodel.model import compile_model
 from riskmodel.schema import CASHFLOWS_SCHEMA, PRICING_COLUMNS
 
-from conftest import K_SE, SAMPLE, VAL, day, one_factor_scenario
+from conftest import SAMPLE, VAL, day, k_se, one_factor_scenario
 
 
 def years(d: str) -> float:
@@ -72,7 +72,7 @@ def test_expected_claim_is_the_outstanding_against_the_default_density(schedule)
     exact, _ = integrate.quad(lambda t: 100.0 * share(t) * lam * np.exp(-lam * t), a, b, points=pts,
                               epsabs=1e-12)
     est = _mean(res.losses["claims"].to_numpy(), res)
-    assert abs(est.value - n * exact) <= K_SE * est.se, (est, n * exact)
+    assert abs(est.value - n * exact) <= k_se() * est.se, (est, n * exact)
 
 
 def test_calls_without_default_arrive_at_a_constant_rate_over_the_schedule():
@@ -85,7 +85,7 @@ def test_calls_without_default_arrive_at_a_constant_rate_over_the_schedule():
     b = res.model.covers["window_end"].iloc[0]
     exact, _ = integrate.quad(lambda t: 100.0 * (b - t) / b * rate * np.exp(-rate * t), 0.0, b)
     est = _mean(res.losses["claims"].to_numpy(), res)
-    assert abs(est.value - n * exact) <= K_SE * est.se, (est, n * exact)
+    assert abs(est.value - n * exact) <= k_se() * est.se, (est, n * exact)
 
 
 def test_homogeneous_pool_annual_claims_follow_the_term_structure():
@@ -105,7 +105,7 @@ def test_homogeneous_pool_annual_claims_follow_the_term_structure():
         lo, hi = y - 1.0, min(float(y), b)
         exact = n * 100.0 * (surv(lo) - surv(hi)) if hi > lo else 0.0
         row = got.loc[y]
-        assert abs(row.value - exact) <= K_SE * max(row.se, 1e-12), (y, row.value, exact, row.se)
+        assert abs(row.value - exact) <= k_se() * max(row.se, 1e-12), (y, row.value, exact, row.se)
 
 
 def test_one_year_view_is_the_first_year_of_the_lifetime_view():

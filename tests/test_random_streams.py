@@ -7,7 +7,7 @@ from riskmodel.kernels import distributions as d
 from riskmodel.kernels.philox import (STREAM_IDIO, philox4x32_nb, seed_to_key, to_unit_nb, uniform2_nb,
                                       uniform_lane_nb)
 
-from conftest import K_SE
+from conftest import k_se, own_rate
 
 # Random123 tests/kat_vectors (D. E. Shaw Research): counter (4 words), key (2 words) -> output
 KAT = [
@@ -57,10 +57,11 @@ def test_uniforms_and_normals_have_the_right_moments():
     k0, k1 = seed_to_key(3)
     n = 100_000
     u = np.array([uniform_lane_nb(k0, k1, s, STREAM_IDIO, 0, 0) for s in range(n)])
-    assert abs(u.mean() - 0.5) < K_SE * np.sqrt(1 / 12 / n)
+    assert abs(u.mean() - 0.5) < k_se() * np.sqrt(1 / 12 / n)
     z = np.array([d.ndtri_nb(x) for x in u])
-    assert abs(z.mean()) < K_SE / np.sqrt(n)
-    assert abs(z.var() - 1) < K_SE * np.sqrt(2 / n)
+    assert abs(z.mean()) < k_se() / np.sqrt(n)
+    assert abs(z.var() - 1) < k_se() * np.sqrt(2 / n)
+    own_rate(1e-4, "Kolmogorov-Smirnov")
     assert stats.kstest(u, "uniform").pvalue > 1e-4
 
 
@@ -80,14 +81,15 @@ def test_gamma_sampler_moments(shape):
     k0, k1 = seed_to_key(8)
     n = 40_000
     g = np.array([d.gamma_nb(shape, k0, k1, s, 6, 0, 0) for s in range(n)])
-    assert abs(g.mean() - shape) < K_SE * np.sqrt(shape / n)
+    assert abs(g.mean() - shape) < k_se() * np.sqrt(shape / n)
     # variance of the sample variance of a gamma: (mu4 - sigma^4) / n with mu4 = 3 k^2 + 6 k
     se_var = np.sqrt((3 * shape**2 + 6 * shape - shape**2) / n)
-    assert abs(g.var() - shape) < K_SE * se_var
+    assert abs(g.var() - shape) < k_se() * se_var
 
 
 def test_beta_sampler_matches_its_distribution():
     k0, k1 = seed_to_key(9)
     a, b = 2.0, 5.0
     x = np.array([d.beta_nb(a, b, k0, k1, s, 6, 0) for s in range(20_000)])
+    own_rate(1e-4, "Kolmogorov-Smirnov")
     assert stats.kstest(x, "beta", args=(a, b)).pvalue > 1e-4

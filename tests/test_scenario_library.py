@@ -7,7 +7,7 @@ import pytest
 import riskmodel as rm
 from riskmodel.scenario import BASELINE, changes, scenario_delta, stack
 
-from conftest import K_SE, REPO
+from conftest import K_SE, REPO, k_se
 
 LIBRARY = sorted((REPO / "scenarios").glob("*.toml"))
 STRESSES = [p for p in LIBRARY if p.name != "baseline.toml"]
@@ -40,7 +40,7 @@ def runs(sample_portfolio):
 
 def _at_least(a, b):
     """a >= b within K_SE standard errors of the difference (runs share their seed, not their draws)."""
-    return a.value >= b.value - K_SE * np.hypot(a.se, b.se)
+    return a.value >= b.value - k_se() * np.hypot(a.se, b.se)
 
 
 @pytest.mark.parametrize("name", [p.stem for p in STRESSES])

@@ -16,7 +16,7 @@ from riskmodel.engine import run_chunks, sparse_index
 from riskmodel.estimators import LossSample
 from riskmodel.model import compile_model
 
-from conftest import K_SE, one_factor_portfolio, one_factor_scenario
+from conftest import K_SE, k_se, one_factor_portfolio, one_factor_scenario
 
 FULL = {  # every component on, events frequent enough to matter
     "country_events": {"probability": {"IRQ": 0.3, "EGY": 0.2, "POL": 0.05}},
@@ -45,7 +45,7 @@ def test_sparse_and_dense_agree_on_the_full_model(sample_portfolio, copula):
     for q in (0.9, 0.99, 0.999):
         x = np.quantile(total_d, q)
         checks[f"P(L > q{q})"] = _two_sample((ls.sum(1) > x).astype(float), (total_d > x).astype(float))
-    bad = {k: v for k, v in checks.items() if abs(v[0]) > K_SE * v[1]}
+    bad = {k: v for k, v in checks.items() if abs(v[0]) > k_se() * v[1]}
     assert not bad, f"sparse and dense differ by more than {K_SE} standard errors: {bad}"
     # the comparison has power: every component actually occurs
     assert all(ls[:, i].mean() > 0 for i in range(3)) and (cs[:, 2] > 0).any()
@@ -64,7 +64,7 @@ def test_grouping_does_not_change_the_distribution(sample_portfolio, monkeypatch
     lc, cc = run_chunks(coarse, 5, N)
     for a, b in ((lf.sum(1), lc.sum(1)), (cf[:, 0], cc[:, 0]), (cf[:, 3], cc[:, 3])):
         d, se = _two_sample(a.astype(float), b.astype(float))
-        assert abs(d) <= K_SE * se
+        assert abs(d) <= k_se() * se
 
 
 @pytest.mark.parametrize("method", ["plain", "importance"])
@@ -83,7 +83,7 @@ def test_certain_and_impossible_defaults(method):
     for t, exact in ((4.5, pmf2[1:].sum()), (6.5, pmf2[3])):
         e = s.prob_exceed(t)
         se = e.se if method == "importance" else np.sqrt(exact * (1 - exact) / s.n)
-        assert abs(e.value - exact) <= K_SE * se
+        assert abs(e.value - exact) <= k_se() * se
     assert (res.losses["n_exporter_defaults"] >= 1).all()
     assert any("capped at 1" in w for w in res.warnings)
 

@@ -12,7 +12,7 @@ import pytest
 import riskmodel as rm
 from riskmodel.estimators import LossSample
 
-from conftest import K_SE, one_factor_scenario
+from conftest import k_se, one_factor_scenario
 
 VAL = pd.Timestamp("2026-12-31")
 N = 400
@@ -45,7 +45,7 @@ def _survival(t, grade="BB", multiplier=1.0):
 def _el_check(res, expected_per_cover):
     s = LossSample(res.total_loss)
     el = s.mean()
-    assert abs(el.value - N * expected_per_cover) <= K_SE * el.se, (el, N * expected_per_cover)
+    assert abs(el.value - N * expected_per_cover) <= k_se() * el.se, (el, N * expected_per_cover)
 
 
 @pytest.mark.parametrize("window", [(0.0, 1.0), (0.0, 5.0), (1.0, 5.0), (5.0, 10.0), (2.5, 7.5)])

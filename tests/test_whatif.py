@@ -10,7 +10,7 @@ import riskmodel as rm
 from riskmodel.cli import cli
 from riskmodel.portfolio import extend_portfolio
 
-from conftest import K_SE, SAMPLE
+from conftest import SAMPLE, k_se
 
 
 def _text(df: pd.DataFrame) -> pd.DataFrame:
@@ -42,7 +42,7 @@ def test_copy_of_a_cover_matches_the_finite_difference_of_two_runs(sample_portfo
         fd = fig(after).value - fig(before).value
         fd_se = np.hypot(fig(after).se, fig(before).se)
         row = t.loc[(metric, level)]
-        assert abs(row["change"] - fd) <= K_SE * np.hypot(row["change_se"], fd_se), (metric, level, row, fd, fd_se)
+        assert abs(row["change"] - fd) <= k_se() * np.hypot(row["change_se"], fd_se), (metric, level, row, fd, fd_se)
         # "far below", made concrete: common random numbers do better than two runs 25 times longer each
         assert row["change_se"] < fd_se / 5, (metric, level, row["change_se"], fd_se)
         assert row["change_se"] < min(row["before_se"], row["after_se"]) / 5
@@ -58,7 +58,7 @@ def test_change_is_within_errors_of_the_exact_book_figures(sample_portfolio):
     t = w.table.set_index(["metric", "level"])
     for metric, level, fig in (("el", pd.NA, alone.el()), ("es", 0.99, alone.es(0.99))):
         row = t.loc[(metric, level)]
-        assert abs(row["before"] - fig.value) <= K_SE * np.hypot(row["before_se"], fig.se)
+        assert abs(row["before"] - fig.value) <= k_se() * np.hypot(row["before_se"], fig.se)
 
 
 def test_a_cover_outside_the_horizon_changes_nothing_exactly(sample_portfolio):
