@@ -74,6 +74,33 @@ def mean_and_var(v: np.ndarray) -> tuple[float, float]:
     return m + c, max(var, 0.0)
 
 
+def _sorted_tail(x: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted losses and the tail weight strictly above each, ``T_n(xs[i]) = mean(w 1{x > xs[i]})`` (ties: every
+    copy of a value excluded)."""
+    order = np.argsort(x, kind="stable")
+    xs, ws = x[order], w[order]
+    above = np.concatenate([np.cumsum(ws[::-1])[::-1][1:], [0.0]]) / x.size
+    last = np.searchsorted(xs, xs, side="right") - 1
+    return xs, above[last]
+
+
+def _quantile(xs: np.ndarray, tail: np.ndarray, level: float) -> float:
+    """``inf{x : T_n(x) <= 1 - level}``; the largest loss if no such x."""
+    target = (1.0 - level) * (1 + 1e-12) + 1e-15  # rounding of the sums must not skip an exact hit
+    i = int(np.searchsorted(-tail, -target, side="left"))  # tail is non-increasing
+    return float(xs[min(i, xs.size - 1)])
+
+
+def _weighted_quantile(x: np.ndarray, w: np.ndarray, level: float) -> float:
+    return _quantile(*_sorted_tail(x, w), level)
+
+
+def stats_t_quantile(p: float, dof: int) -> float:
+    from scipy import stats  # here: plain runs never pay for importing it
+
+    return float(stats.t.ppf(p, dof))
+
+
 def _se_of_mean(v: np.ndarray, strata: np.ndarray | None = None) -> float:
     """Standard error of ``mean(v)``; with strata, from the within-stratum variances."""
     n = v.shape[0]
@@ -91,6 +118,8 @@ def _se_of_mean(v: np.ndarray, strata: np.ndarray | None = None) -> float:
     return float(np.sqrt(max(float(np.sum(np.maximum(ss, 0.0) * counts / np.maximum(counts - 1, 1))), 0.0)) / n)
 
 
+SECTIONS = 20  # sections of an importance-sampling run for VaR's sectioning interval
+MIN_SECTIONS = 10  # fewer whole sections (rounds of the design cells): Woodruff's interval alone
 ATOM_SHARE = 0.5  # VaR on an atom holding this share of (1 - level) or more: its interval is conservative
 MIN_EXCEEDANCES = 10  # P(L > x) from fewer (effective) simulations beyond x carries a warning
 MIN_TAIL_ES = 500  # plain ES from fewer simulations beyond its quantile carries a warning (the calibration study)
@@ -121,14 +150,7 @@ class LossSample:
             if np.bincount(strata).max() < 2 or (np.bincount(strata)[np.unique(strata)] < 2).any():
                 raise ValueError("every stratum needs at least two simulations for a standard error")
         self.strata = strata
-        order = np.argsort(x, kind="stable")
-        self.xs = x[order]
-        # tail weight strictly above each sorted point: T_n(xs[i]) = mean(w 1{x > xs[i]})
-        ws = self.w[order]
-        above = np.concatenate([np.cumsum(ws[::-1])[::-1][1:], [0.0]]) / self.n
-        # ties: T_n at a tied value excludes every copy of it
-        last = np.searchsorted(self.xs, self.xs, side="right") - 1
-        self.tail = above[last]
+        self.xs, self.tail = _sorted_tail(x, self.w)
 
     # ---------------------------------------------------------------- basics
 
@@ -168,9 +190,7 @@ class LossSample:
 
     def quantile_at(self, level: float) -> float:
         """inf{x : T_n(x) <= 1 - level}; the largest loss if no such x."""
-        target = (1.0 - level) * (1 + 1e-12) + 1e-15  # rounding of the sums must not skip an exact hit
-        i = int(np.searchsorted(-self.tail, -target, side="left"))  # tail is non-increasing
-        return float(self.xs[min(i, self.n - 1)])
+        return _quantile(self.xs, self.tail, level)
 
     def _atom_share(self, q: float) -> float:
         """Probability the run puts exactly at ``q``."""
@@ -187,15 +207,86 @@ class LossSample:
             s = np.sqrt(level * (1 - level) / self.n)
         lo = self.quantile_at(max(level - self.z * s, 0.0))
         hi = self.quantile_at(min(level + self.z * s, 1.0))
+        lattice = int(np.sum(self.x == q)) >= 2  # simulations tie at the quantile: its interval ends on atoms
+        if self.weighted and not lattice:
+            if lo == q or hi == q:
+                lo, hi = self._single_point_sides(level, q, s, lo, hi)
+            half = self._sectioning_half_width(level, q)
+            lo, hi = min(lo, q - half), max(hi, q + half)
         se = (hi - lo) / (2 * self.z)
         slope = (hi - lo) / (2 * self.z * s)
         return Estimate(q, se, lo, hi), slope
+
+    def _sectioning_half_width(self, level: float, value: float, figure: str = "var") -> float:
+        """Half-width of the sectioning interval of VaR or ES (Asmussen and Glynn, 2007, III.5a; Li, Kaplan
+        and Nakayama, 2023, found 95.6% coverage for it under importance sampling): the run is cut into
+        ``SECTIONS`` sections along the simulation order, each holding every design cell equally often (cell
+        ``sim % n_cells``), so each is a small run of the same design; the spread of their figures around
+        the whole run's ``value``, with a t quantile, bounds the error.
+
+        Woodruff's interval and ES's influence-function error rest on the tail's weights; when a few heavy
+        ones sit there the error, estimated from the same few, understates the spread (importance sampling
+        aimed at 99.9% covered VaR(99%) 88-93% and ES 88-90.5% of the time on some scenarios of the bundled
+        book). Each takes the wider of its own interval and this one. 0 when the run is too short for
+        ``MIN_SECTIONS`` whole sections. VaR skips it on a lattice (ties at the quantile): there Woodruff's
+        interval ends on atoms and already over-covers, and sections, jumping between atoms, made EC's
+        error nine times its spread (the calibration study)."""
+        if self.strata is None:
+            return 0.0
+        n_cells = int(self.strata.max()) + 1
+        rounds = self.n // n_cells
+        b = min(SECTIONS, rounds)
+        if b < MIN_SECTIONS:
+            return 0.0
+        used = rounds * n_cells  # whole rounds only, so every section holds every cell equally often
+        section = (np.arange(used) // n_cells) % b
+        got = np.empty(b)
+        for k in range(b):
+            rows = np.flatnonzero(section == k)
+            x, w = self.x[rows], self.w[rows]
+            q = _weighted_quantile(x, w, level)
+            got[k] = q if figure == "var" else q + float(np.mean(w * np.maximum(x - q, 0.0))) / (1 - level)
+        se = float(np.sqrt(np.sum((got - value) ** 2) / (b * (b - 1))))
+        return float(stats_t_quantile(0.5 + self.ci_level / 2, b - 1)) * se
+
+    def _single_point_sides(self, level: float, q: float, s: float, lo: float, hi: float) -> tuple[float, float]:
+        """Woodruff's sides when one weighted simulation holds more probability than the interval spans.
+
+        Importance sampling's heavy samples (up to ``1 / defensive`` times a
+        plain one) can cover ``level +- z s`` alone; both ends then fall on
+        the estimate and the interval has zero width although the loss
+        distribution is continuous there (one seed in 200 on the bundled book;
+        its z reached 22). Each degenerate side instead takes the slope of the
+        quantile over the smallest widening ``d`` of the step that leaves that
+        point, ``z s (q - Q(level - d)) / d``: the quantile's local slope
+        measured across the heavy point rather than inside it."""
+        step = self.z * s
+
+        def side(sign: float) -> float:
+            d = step
+            while d < 1.0:
+                d *= 2.0
+                other = self.quantile_at(min(max(level + sign * d, 0.0), 1.0))
+                if other != q:
+                    return abs(other - q) * step / d
+                if level + sign * d <= 0.0 or level + sign * d >= 1.0:
+                    break
+            return 0.0
+
+        if lo == q:
+            lo = q - side(-1.0)
+        if hi == q:
+            hi = q + side(1.0)
+        return lo, hi
 
     def es(self, level: float) -> Estimate:
         q = self.quantile_at(level)
         excess = self.w * np.maximum(self.x - q, 0.0) / (1 - level)
         m, _ = mean_and_var(excess)
-        return self._interval(q + m, self._se(excess))
+        se = self._se(excess)
+        if self.weighted:  # the wider of the influence function's interval and sectioning's
+            se = max(se, self._sectioning_half_width(level, q + m, "es") / self.z)
+        return self._interval(q + m, se)
 
     def ec(self, level: float) -> Estimate:
         """EC = VaR - EL: each side of the interval combines VaR's Woodruff side with EL's error.
