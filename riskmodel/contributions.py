@@ -183,12 +183,44 @@ def capital_shares(result, codes, n_seg, level):
     return share, share_se, hhi, 2.0 * float(combined) / total
 
 
-def el_contributions(result, codes, n_seg):
+SEGMENT_BYTES = 256 * 2**20  # each simulation's loss by segment is kept for EL's error up to this size
+
+
+def el_contributions(result, codes, n_seg, dense: np.ndarray | None = None):
+    """EL by segment and its standard error.
+
+    A segment of one cover has its own error from the run's per-cover sums.
+    A segment of several covers needs the covariance of their losses, which
+    per-cover sums cannot give (their errors' sum is only a bound: twice the
+    error on the study's seven-segment book, 100% coverage); the run is then
+    replayed once with each simulation's loss kept by segment, up to
+    ``SEGMENT_BYTES``, beyond which the bound stands; ``dense``, the run's
+    own losses by these segments when it kept them, saves the replay."""
     acc, n = result.collected().acc, result.n_sims
     _, se = mean_se(acc[:, 0], acc[:, 1], n)
-    return (np.bincount(codes, weights=acc[:, 0], minlength=n_seg) / n,
-            np.bincount(codes, weights=se, minlength=n_seg),
-            np.full(n_seg, result.n_sims, dtype=np.int64))
+    value = np.bincount(codes, weights=acc[:, 0], minlength=n_seg) / n
+    se = np.bincount(codes, weights=se, minlength=n_seg)
+    if np.bincount(codes, minlength=n_seg).max() > 1 and (dense is not None or n * n_seg * 8 <= SEGMENT_BYTES):
+        se = _segment_el_se(result, codes, n_seg, dense)
+    return value, se, np.full(n_seg, result.n_sims, dtype=np.int64)
+
+
+def _segment_el_se(result, codes, n_seg, seg=None) -> np.ndarray:
+    from .collect import ClaimsCollector
+    from .estimators import _se_of_mean
+
+    if seg is None:
+        m = result.model
+        n = result.n_sims
+        col = ClaimsCollector(n, len(m.covers), m.arrays.horizon, result.scenario, cover_segment=codes,
+                              n_segments=n_seg, lifetime=False)
+        again = result.replay(np.arange(n, dtype=np.int64), col)
+        if not np.array_equal(again.sum(axis=1), result.total_loss):
+            raise RuntimeError("replaying the run did not reproduce its losses: the simulation is not "
+                               "deterministic given (seed, simulation); please report this")
+        seg = col.seg_loss
+    w = result.weights
+    return np.array([_se_of_mean(seg[:, g] if w is None else w * seg[:, g], result.strata) for g in range(n_seg)])
 
 
 def portfolio_figure(result, measure: str, level: float | None):

@@ -277,6 +277,7 @@ WHATIF_SCHEMA = {
     "change_ci_high": "float64",
     "marginal": "float64",  # Euler contribution of the candidates in the book after (sums with the book's)
     "marginal_se": "float64",
+    "warning": "string",  # '' when the change's interval can be trusted, else why not (the calibration study)
 }
 
 #: concentration.parquet: exposure and capital (Euler ES contribution at the capital level) by segment

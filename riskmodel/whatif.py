@@ -52,6 +52,8 @@ class WhatIf:
         lines += ["", "before/after errors: " + ", ".join(
             f"{r.metric}{'' if pd.isna(r.level) else f' {r.level:g}'} {r.before_se / f:,.3f}/{r.after_se / f:,.3f}"
             for r in self.table.itertuples())]
+        warned = list(dict.fromkeys(r.warning for r in self.table.itertuples() if r.warning))
+        lines += [f"warning: {w}" for w in warned]
         return "\n".join(lines)
 
     def __str__(self) -> str:
@@ -135,26 +137,38 @@ def _table(result, live_new: np.ndarray, levels: list[float]) -> pd.DataFrame:
     marg = _marginal(result, live_new)
     rows = []
 
-    def add(metric, level, b, a, infl):
+    def add(metric, level, b, a, infl, warning=""):
         change = a.value - b.value
         s = se(infl)
         rows.append({"metric": metric, "level": level, "before": b.value, "before_se": b.se, "after": a.value,
                      "after_se": a.se, "change": change, "change_se": s, "change_ci_low": change - z * s,
                      "change_ci_high": change + z * s, "marginal": marg[(metric, level)][0],
-                     "marginal_se": marg[(metric, level)][1]})
+                     "marginal_se": marg[(metric, level)][1], "warning": warning})
 
     add("el", None, before.mean(), after.mean(), w * (after_x - before_x))
     for lv in levels:
         (vb, slope_b), (va, slope_a) = before.var(lv), after.var(lv)
         ivar = slope_a * w * (after_x > va.value) - slope_b * w * (before_x > vb.value)
-        add("var", lv, vb, va, ivar)
-        add("ec", lv, before.ec(lv), after.ec(lv), ivar - w * (after_x - before_x))
+        lattice = _lattice_warning(before_x, vb.value, after_x, va.value, lv)
+        add("var", lv, vb, va, ivar, lattice.format(metric="VaR"))
+        add("ec", lv, before.ec(lv), after.ec(lv), ivar - w * (after_x - before_x), lattice.format(metric="EC"))
         ies = w * (np.maximum(after_x - va.value, 0.0) - np.maximum(before_x - vb.value, 0.0)) / (1 - lv)
         add("es", lv, before.es(lv), after.es(lv), ies)
     df = pd.DataFrame(rows)
     df.insert(0, "scenario", result.scenario.name)
     df["level"] = pd.array(df["level"].tolist(), dtype="Float64")
     return conform(df, WHATIF_SCHEMA)
+
+
+def _lattice_warning(before_x, q_before, after_x, q_after, level) -> str:
+    """The change of VaR (and EC) when a quantile sits on an atom: simulations tie there, as on books with
+    fixed LGDs. The change then moves by whole atoms and its error, from a density, does not describe it: its
+    95% interval covered 79-87% of the exact change in ``benchmarks/whatif_coverage.py``."""
+    if int(np.sum(before_x == q_before)) < 2 and int(np.sum(after_x == q_after)) < 2:
+        return ""
+    return ("the {metric} change at " + f"{level:g}" + " compares quantiles on atoms of a lattice loss "
+            "distribution (simulations tie there): it moves by whole atoms and its interval covered only 79-87% of "
+            "the exact change in the calibration study; read the ES change, or use random (beta) LGDs")
 
 
 def _marginal(result, live_new: np.ndarray) -> dict:
@@ -164,7 +178,7 @@ def _marginal(result, live_new: np.ndarray) -> dict:
     codes = live_new.astype(np.int64)
     dense = result.segment_losses  # book and candidates, every simulation: no replay needed
     out = {}
-    el, el_se, _ = el_contributions(result, codes, 2)
+    el, el_se, _ = el_contributions(result, codes, 2, dense=dense)
     out[("el", None)] = (float(el[1]), float(el_se[1]))
     for lv in result.levels:
         var = var_contributions(result, codes, 2, lv, dense=dense)

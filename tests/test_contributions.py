@@ -222,3 +222,28 @@ def test_unknown_segment_is_refused_with_the_choices(sample_run, by):
 def test_bad_options_are_refused(sample_run, kw, match):
     with pytest.raises(ValueError, match=match):
         sample_run.contributions(by="country", **kw)
+
+
+@pytest.mark.parametrize("mode", list(MODES))
+def test_el_by_segment_error_is_the_segment_loss_error_not_a_bound(mode):
+    """A segment of several covers: EL's error is the standard error of the segment's loss per simulation
+    (its covers' covariance included), the same as from a run that kept losses by segment; the sum of the
+    covers' errors, used before, was about twice it."""
+    from riskmodel.estimators import LossSample
+
+    beta = np.array([0.2, 0.35, 0.5, 0.6] * 7)
+    groups = sorted(set(SECTOR7))
+    code = np.array([groups.index(s) for s in SECTOR7])
+    pf = one_factor_portfolio(PD7, beta, UNITS7, sector=SECTOR7)
+    res = simulate(pf, one_factor_scenario(), n_sims=20_000, seed=5, **MODES[mode])
+    c = res.contributions(by="sector", measure="el").set_index("segment").loc[groups]
+    kept = simulate(pf, one_factor_scenario(), n_sims=20_000, seed=5, cover_segment=code, n_segments=len(groups),
+                    **MODES[mode])
+    for g, name in enumerate(groups):
+        direct = LossSample(kept.segment_losses[:, g], kept.weights, strata=kept.strata).mean()
+        assert c.loc[name, "value"] == pytest.approx(direct.value, rel=1e-9)
+        assert c.loc[name, "se"] == pytest.approx(direct.se, rel=1e-9)
+    acc = res.collected().acc
+    bound = np.bincount(code, weights=np.sqrt(np.maximum(acc[:, 1] / res.n_sims - (acc[:, 0] / res.n_sims) ** 2, 0)
+                                              / (res.n_sims - 1)))
+    assert (c["se"].to_numpy() < 0.8 * bound).all()

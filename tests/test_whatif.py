@@ -119,3 +119,21 @@ def test_cli_whatif_prints_writes_and_reports_bad_files(tmp_path):
     assert r.exit_code == 2
     assert "bad.csv" in r.output and "line 2" in r.output and "'product'" in r.output and "'amount'" in r.output
     assert not (tmp_path / "never").exists()
+
+
+def test_var_change_on_a_lattice_carries_a_warning():
+    """Fixed LGDs and unit exposures make every loss an atom: the VaR and EC changes then move by whole atoms
+    and their intervals under-cover (benchmarks/whatif_coverage.py), so those rows say so; EL and ES do not,
+    and the bundled book's random LGDs give no warning."""
+    from conftest import one_factor_frames, one_factor_scenario
+
+    exporters, importers, covers = one_factor_frames(np.full(200, 0.01), np.full(200, 0.45), np.ones(200))
+    pf = rm.Portfolio.from_frames(exporters, importers, covers)
+    new = {"covers": _text(covers.iloc[[0]].assign(cover_id="NEWC"))}
+    t = rm.whatif(pf, one_factor_scenario(), new, levels=[0.999], n_sims=4000, seed=3, method="importance").table
+    warned = t.set_index("metric")["warning"] != ""
+    assert warned["var"] and warned["ec"] and not warned["el"] and not warned["es"]
+    assert "lattice" in t.set_index("metric").loc["var", "warning"]
+    sample = rm.load_portfolio(SAMPLE)
+    t2 = rm.whatif(sample, None, {"covers": _copy_of_cover(sample)}, n_sims=4000, seed=3, method="importance").table
+    assert (t2["warning"] == "").all()
