@@ -214,7 +214,8 @@ def is_design(model: CompiledModel, scenario: Scenario):
     """The importance-sampling design of ``model`` under the scenario's ``[simulation.importance]``."""
     sim = scenario.simulation
     imp = sim.importance
-    return design(model, sparse_index(model), imp.level or max(sim.levels), imp.defensive, imp.strata, imp.twisted)
+    return design(model, sparse_index(model), imp.level or max(sim.levels), imp.defensive, imp.strata, imp.twisted,
+                  imp.event_routes, imp.event_share)
 
 
 def resolve_method(scenario: Scenario) -> str:

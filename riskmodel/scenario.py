@@ -36,6 +36,10 @@ class Importance(_Strict):
                            "also twisted (the rest only shift the factors)")
     strata: int = Field(40, ge=2, le=100_000, description="design cells: strata of the shift direction "
                         "(the defensive share of them included)")
+    event_routes: int = Field(6, ge=0, le=64, description="country events given a component of their own that "
+                              "forces them (the most severe of those that can carry the tail; 0: none)")
+    event_share: float = Field(0.25, ge=0, lt=1, description="share of the non-defensive cells for the event "
+                               "components (at least one each)")
 
 
 class Simulation(_Strict):

@@ -37,7 +37,8 @@ def model(sample_portfolio):
 def run(model, kernel, seed, n_sims, chunk_size=None):
     """(loss, count) with, for importance sampling, the weights appended as a last loss column."""
     if kernel == "importance":
-        params, _ = design(model, sparse_index(model), 0.999, 0.1, 8)
+        params, _ = design(model, sparse_index(model), 0.999, 0.1, 8, routes=6, route_share=0.25)
+        assert params.ev_lat.size > 0  # the event routes' components are exercised too
         loss, count, weight, _ = run_chunks_is(model, params, seed, n_sims, chunk_size)
         # the raw kernel weight (before the engine's cell-count correction) is what must repeat
         return np.column_stack([loss, weight]), count

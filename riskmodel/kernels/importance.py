@@ -6,7 +6,12 @@ three components of a deterministic mixture, in this order:
 - ``n_plain`` cells sample the model itself (the defensive component, which
   keeps the body of the distribution and EL precise);
 - ``n_shift`` cells shift the factors' mean to ``mu = |mu| d``;
-- the other cells shift the factors and also twist the defaults.
+- ``n_twist`` cells shift the factors and also twist the defaults;
+- the last cells aim at routes through country events: component ``k``
+  shifts the factors to that route's own dominating point ``ev_mu[k]`` (the
+  likeliest factors given the event and a loss at the target) and forces
+  event ``ev_lat[k]`` (its latent drawn below its threshold, every other
+  latent from the model).
 
 Within each shifted component a cell is a stratum of the factors' projection
 ``t = d . z`` on the shift direction: ``t = Phi^-1((h + U) / K) + |mu|``, the
@@ -28,15 +33,22 @@ times, event effects, calls and LGDs are the model's own.
 Why two shifted components: the twist pushes every sample's loss up to the
 target, so alone it would leave the losses between the body and the target
 (the lower confidence levels) to the defensive share; the shift-only
-component covers them.
+component covers them. Why event components: a tail reached through a
+country event (its importers' defaults, the calls it provokes) with a mild
+factor outcome is rare under the shift and the twist alike, so the few
+such samples came from the defensive share with heavy weights (a tail
+effective sample size of 12 of 750 on the bundled book, VaR 11 standard
+errors off).
 
 Density ratios to the model at a sample: ``r1 = exp(a)`` for the shift, with
 ``a = |mu| t - |mu|^2 / 2 + log(g_W / f_W)``, and ``r2 = exp(a + b)`` for shift
 and twist, ``b = theta L~ - psi(theta)``, ``L~ = sum_j D_j c_j``,
-``psi = sum_j log(1 + p_j (e^(theta c_j) - 1))``. Every sample, from any
-component, gets the balance-heuristic weight
-``1 / (lam0 + lam1 r1 + lam2 r2)`` with the components' shares ``lam``:
-unbiased, and at most ``1 / lam0``.
+``psi = sum_j log(1 + p_j (e^(theta c_j) - 1))``. For event component ``k``, ``r_k = exp(a_k) D_k / p_k(z)`` with
+``a_k = ev_mu[k] . z - |ev_mu[k]|^2 / 2 + log(g_W / f_W)``, ``D_k`` the
+event's indicator and ``p_k(z)`` its conditional probability. Every
+sample, from any component, gets the balance-heuristic weight
+``1 / (lam0 + lam1 r1 + lam2 r2 + sum_k lam_k r_k)`` with the components'
+shares ``lam``: unbiased, and at most ``1 / lam0``.
 """
 import math
 
@@ -50,6 +62,7 @@ from .one_year import _default_time_nb, fx_multipliers_nb
 from .philox import (
     STREAM_FACTOR,
     STREAM_IS_CLASS,
+    STREAM_IS_FORCED,
     STREAM_MIXING,
     STREAM_STRATUM,
     uniform2_nb,
@@ -101,12 +114,14 @@ def twist_theta_nb(p, c, n, x, theta_max):
 
 
 @helper
-def is_factors_nb(m, ip, k0, k1, sim, z):
-    """Draw the factors (and the t mixing variable) for this design cell.
+def is_factors_nb(m, ip, k0, k1, sim, z, lr_ev):
+    """Draw the factors (and the t mixing variable) for this design cell; ``lr_ev[k]`` gets ``a_k``.
 
-    Returns (scale, log r1, component) with component 0 plain, 1 shift, 2 shift and twist.
+    Returns (scale, log r1, component) with component 0 plain, 1 shift, 2 shift and twist, 3 + k the route
+    through event ``ip.ev_lat[k]``.
     """
     cell = sim % ip.n_cells
+    shift = ip.mu_norm
     if cell < ip.n_plain:
         comp = 0
         h = cell
@@ -116,34 +131,54 @@ def is_factors_nb(m, ip, k0, k1, sim, z):
         comp = 1
         h = cell - ip.n_plain
         kc = ip.n_shift
-        shift = ip.mu_norm
-    else:
+    elif cell < ip.n_plain + ip.n_shift + ip.n_twist:
         comp = 2
         h = cell - ip.n_plain - ip.n_shift
-        kc = ip.n_cells - ip.n_plain - ip.n_shift
-        shift = ip.mu_norm
+        kc = ip.n_twist
+    else:
+        h = cell - ip.n_plain - ip.n_shift - ip.n_twist
+        k = 0
+        while h >= ip.ev_ptr[k + 1]:
+            k += 1
+        comp = 3 + k
+        h -= ip.ev_ptr[k]
+        kc = ip.ev_ptr[k + 1] - ip.ev_ptr[k]
     plain = comp == 0
     proj = 0.0
     for k in range(m.n_factors):
         z[k] = ndtri_nb(uniform_lane_nb(k0, k1, sim, STREAM_FACTOR, k, 0))
         proj += z[k] * ip.direction[k]
-    t = ndtri_nb((h + uniform_lane_nb(k0, k1, sim, STREAM_STRATUM, 0, 0)) / kc) + shift
-    for k in range(m.n_factors):
-        z[k] += (t - proj) * ip.direction[k]
+    if comp >= 3:  # a route: its own shift, not stratified
+        t = proj
+        for k in range(m.n_factors):
+            z[k] += ip.ev_mu[comp - 3, k]
+            t += ip.ev_mu[comp - 3, k] * ip.direction[k]
+    else:
+        t = ndtri_nb((h + uniform_lane_nb(k0, k1, sim, STREAM_STRATUM, 0, 0)) / kc) + shift
+        for k in range(m.n_factors):
+            z[k] += (t - proj) * ip.direction[k]
     log_r = ip.mu_norm * t - 0.5 * ip.mu_norm * ip.mu_norm
+    log_w = 0.0
     scale = 1.0
     if m.dof > 0.0:
         w = chi2_nb(m.dof, k0, k1, sim, STREAM_MIXING, 0)
         if not plain:
             w /= ip.c_w
-        log_r += 0.5 * m.dof * math.log(ip.c_w) - 0.5 * (ip.c_w - 1.0) * w
+        log_w = 0.5 * m.dof * math.log(ip.c_w) - 0.5 * (ip.c_w - 1.0) * w
         scale = math.sqrt(m.dof / w)
-    return scale, log_r, comp
+    for e in range(ip.ev_lat.shape[0]):
+        acc = 0.0
+        for k in range(m.n_factors):
+            acc += ip.ev_mu[e, k] * z[k]
+        lr_ev[e] = acc - 0.5 * ip.ev_mu_sq[e] + log_w
+    return scale, log_r + log_w, comp
 
 
 @helper
-def is_latents_nb(m, g, ip, k0, k1, sim, z, scale, twist, tau, dlist, s_grp, p):
-    """Twisted defaults, class by class (geometric skipping); return (number of defaults, theta L~ - psi)."""
+def is_latents_nb(m, g, ip, k0, k1, sim, z, scale, twist, forced, tau, dlist, s_grp, p):
+    """Twisted defaults, class by class (geometric skipping); return (number of defaults, theta L~ - psi).
+
+    ``forced`` (a route component's event, or -1) defaults whatever its own draw said."""
     for gi in range(g.grp_ptr.shape[0] - 1):
         acc = 0.0
         for q in range(g.grp_load_ptr[gi], g.grp_load_ptr[gi + 1]):
@@ -200,31 +235,62 @@ def is_latents_nb(m, g, ip, k0, k1, sim, z, scale, twist, tau, dlist, s_grp, p):
             nd += 1
             if twisted:
                 loss_proxy += ip.cls_sev[c]
+    if forced >= 0 and tau[forced] == np.inf:
+        c = ip.lat_cls[forced]
+        gi = ip.cls_grp[c]
+        if not g.lat_timed[forced]:
+            tau[forced] = 0.0
+        else:  # the model's law below the threshold, as for a twisted default
+            v = uniform_lane_nb(k0, k1, sim, STREAM_IS_FORCED, forced, 0)
+            tau[forced] = _default_time_nb(m, forced, (s_grp[gi] + g.grp_idio[gi] * ndtri_nb(v * p[c])) * scale)
+        dlist[nd] = forced
+        nd += 1
+        if theta > 0.0 and p[c] < 1.0:
+            loss_proxy += ip.cls_sev[c]
     return nd, theta * loss_proxy - psi
 
 
 @helper
-def simulate_one_is_nb(m, g, ip, k0, k1, sim, z, tau, dlist, called, clist, s_grp, p, fxm, sc, i, out_loss,
+def simulate_one_is_nb(m, g, ip, k0, k1, sim, z, lr_ev, tau, dlist, called, clist, s_grp, p, fxm, sc, i, out_loss,
                        out_count, out_rec):
-    scale, log_r1, comp = is_factors_nb(m, ip, k0, k1, sim, z)
+    scale, log_r1, comp = is_factors_nb(m, ip, k0, k1, sim, z, lr_ev)
     fx_multipliers_nb(m, z, fxm)
-    nd, log_twist = is_latents_nb(m, g, ip, k0, k1, sim, z, scale, comp == 2, tau, dlist, s_grp, p)
+    forced = ip.ev_lat[comp - 3] if comp >= 3 else -1
+    nd, log_twist = is_latents_nb(m, g, ip, k0, k1, sim, z, scale, comp == 2, forced, tau, dlist, s_grp, p)
+    weight = mixture_weight_nb(ip, log_r1, log_twist, lr_ev, p, tau)
     nd = event_effects_nb(m, g, k0, k1, sim, tau, dlist, nd)
     n = sparse_cover_losses_nb(m, g, k0, k1, sim, tau, dlist, nd, called, clist, fxm, sc)
     settle_nb(m, sc, n, i, out_loss[i], out_count[i], out_rec)
     count_and_reset_nb(m, tau, dlist, nd, out_count[i])
-    return mixture_weight_nb(ip, log_r1, log_twist)
+    return weight
 
 
 @helper
-def mixture_weight_nb(ip, log_r1, log_twist):
-    """``1 / (lam0 + lam1 e^a + lam2 e^(a + b))``, by log-sum-exp (either exponent may be huge)."""
-    n_twist = ip.n_cells - ip.n_plain - ip.n_shift
+def mixture_weight_nb(ip, log_r1, log_twist, lr_ev, p, tau):
+    """``1 / (lam0 + lam1 e^a + lam2 e^(a + b) + sum_k lam_k e^(a_k) D_k / p_k)``, by log-sum-exp (any
+    exponent may be huge). ``p`` holds the classes' conditional default probabilities, ``tau`` the defaults
+    drawn, ``lr_ev`` the routes' ``a_k``."""
     l0 = math.log(ip.n_plain / ip.n_cells) if ip.n_plain > 0 else -np.inf
     l1 = math.log(ip.n_shift / ip.n_cells) + log_r1 if ip.n_shift > 0 else -np.inf
-    l2 = math.log(n_twist / ip.n_cells) + log_r1 + log_twist if n_twist > 0 else -np.inf
+    l2 = math.log(ip.n_twist / ip.n_cells) + log_r1 + log_twist if ip.n_twist > 0 else -np.inf
     top = max(l0, max(l1, l2))
-    return math.exp(-top) / (math.exp(l0 - top) + math.exp(l1 - top) + math.exp(l2 - top))
+    n_ev = ip.ev_lat.shape[0]
+    for k in range(n_ev):  # the routes' terms: only where the event happened
+        j = ip.ev_lat[k]
+        if tau[j] < np.inf:
+            pk = p[ip.lat_cls[j]]
+            lk = math.log((ip.ev_ptr[k + 1] - ip.ev_ptr[k]) / ip.n_cells) + lr_ev[k] - math.log(pk) if pk > 0.0 \
+                else np.inf
+            top = max(top, lk)
+    total = math.exp(l0 - top) + math.exp(l1 - top) + math.exp(l2 - top)
+    if top == np.inf:
+        return 0.0
+    for k in range(n_ev):
+        j = ip.ev_lat[k]
+        if tau[j] < np.inf:
+            total += math.exp(math.log((ip.ev_ptr[k + 1] - ip.ev_ptr[k]) / ip.n_cells) + lr_ev[k]
+                              - math.log(p[ip.lat_cls[j]]) - top)
+    return math.exp(-top) / total
 
 
 @driver(parallel=True)
@@ -238,6 +304,7 @@ def simulate_chunk_is_nb(m, g, ip, k0, k1, sims, n_blocks, out_loss, out_count, 
         lo = blk * n // n_blocks
         hi = (blk + 1) * n // n_blocks
         z = np.empty(max(m.n_factors, 1))
+        lr_ev = np.empty(max(ip.ev_lat.shape[0], 1))
         tau = np.full(n_lat, np.inf)
         dlist = np.empty(max(n_lat, 1), dtype=np.int64)
         called = np.zeros(max(n_cov, 1), dtype=np.uint8)
@@ -249,5 +316,5 @@ def simulate_chunk_is_nb(m, g, ip, k0, k1, sims, n_blocks, out_loss, out_count, 
         for i in range(lo, hi):
             if out_rec[7][blk] != 0:
                 break  # the block ran out of room: its range is rerun, so stop spending time on it
-            out_weight[i] = simulate_one_is_nb(m, g, ip, k0, k1, sims[i], z, tau, dlist, called, clist, s_grp, p, fxm,
-                                               sc, i, out_loss, out_count, out_rec)
+            out_weight[i] = simulate_one_is_nb(m, g, ip, k0, k1, sims[i], z, lr_ev, tau, dlist, called, clist, s_grp,
+                                               p, fxm, sc, i, out_loss, out_count, out_rec)
