@@ -181,9 +181,12 @@ def contributions_main(by="country", measure="es", level=None, band=None, top=No
     for c in ("value", "se", "ci_low", "ci_high", "exposure"):
         view[c] = view[c] / f
     view["share"] = (100 * view["share"]).round(2)
+    view["!"] = ["*" if w else "" for w in shown["warning"]]
     click.echo(view.rename(columns={"share": "share %"}).to_string(index=False, float_format=lambda v: f"{v:,.3f}"))
     if len(shown) < len(table):
         click.echo(f"... {len(table) - len(shown)} more segments (--top 0 shows all)")
+    for w in dict.fromkeys(x for x in shown["warning"] if x):
+        click.echo(f"* {w}")
     if out:
         click.echo(f"\nwrote {Path(out) / 'contributions.parquet'}, run.json")
     return 0

@@ -183,6 +183,25 @@ def capital_shares(result, codes, n_seg, level):
     return share, share_se, hhi, 2.0 * float(combined) / total
 
 
+MIN_TAIL_HITS = 10  # a segment seen in fewer tail simulations has no reliable error
+MIN_EL_EFFECTIVE = 30  # EL of a segment resting on fewer effective simulations: its interval under-covers
+
+
+def _warning(measure: str, hits: int, value: float) -> str:
+    if value == 0.0 and hits == 0:
+        return ""  # nothing lost, nothing to estimate: the zero is exact for this run
+    if measure == "el":
+        if hits < MIN_EL_EFFECTIVE:
+            return (f"EL of this segment rests on about {hits} effective simulations with a loss: with about 15 its "
+                    f"95% interval covered 77% of the exact value (benchmarks/contrib_coverage.py); increase n_sims "
+                    f"(or, under importance sampling, raise simulation.importance.defensive)")
+        return ""
+    if hits < MIN_TAIL_HITS:
+        return (f"the segment lost something in only {hits} tail simulations: its standard error is not reliable; "
+                f"increase n_sims")
+    return ""
+
+
 SEGMENT_BYTES = 256 * 2**20  # each simulation's loss by segment is kept for EL's error up to this size
 
 
@@ -200,12 +219,18 @@ def el_contributions(result, codes, n_seg, dense: np.ndarray | None = None):
     _, se = mean_se(acc[:, 0], acc[:, 1], n)
     value = np.bincount(codes, weights=acc[:, 0], minlength=n_seg) / n
     se = np.bincount(codes, weights=se, minlength=n_seg)
+    # the simulations EL rests on, (sum y)^2 / sum y^2 with y = w x the segment's weighted loss: its count of
+    # losing simulations under plain Monte Carlo with equal losses, fewer when a few carry it
+    s1 = np.bincount(codes, weights=acc[:, 0], minlength=n_seg)
+    s2 = np.bincount(codes, weights=acc[:, 1], minlength=n_seg)
     if np.bincount(codes, minlength=n_seg).max() > 1 and (dense is not None or n * n_seg * 8 <= SEGMENT_BYTES):
-        se = _segment_el_se(result, codes, n_seg, dense)
-    return value, se, np.full(n_seg, result.n_sims, dtype=np.int64)
+        se, s2 = _segment_el_se(result, codes, n_seg, dense)
+    effective = np.where(s2 > 0, s1 * s1 / np.where(s2 > 0, s2, 1.0), 0.0)
+    return value, se, np.floor(effective + 1e-9).astype(np.int64)
 
 
-def _segment_el_se(result, codes, n_seg, seg=None) -> np.ndarray:
+def _segment_el_se(result, codes, n_seg, seg=None) -> tuple[np.ndarray, np.ndarray]:
+    """Each segment's EL error and the sum of squares of its weighted loss per simulation."""
     from .collect import ClaimsCollector
     from .estimators import _se_of_mean
 
@@ -220,7 +245,9 @@ def _segment_el_se(result, codes, n_seg, seg=None) -> np.ndarray:
                                "deterministic given (seed, simulation); please report this")
         seg = col.seg_loss
     w = result.weights
-    return np.array([_se_of_mean(seg[:, g] if w is None else w * seg[:, g], result.strata) for g in range(n_seg)])
+    y = seg if w is None else w[:, None] * seg
+    return (np.array([_se_of_mean(y[:, g], result.strata) for g in range(n_seg)]),
+            np.einsum("ij,ij->j", y, y))
 
 
 def portfolio_figure(result, measure: str, level: float | None):
@@ -269,6 +296,7 @@ def contributions_table(result, by: str | None = "cover", measure: str = "es", l
         "tail_sims": hits,
         "n_covers": np.bincount(codes, minlength=n_seg),
         "exposure": np.bincount(codes, weights=result.model.arrays.cv_ead, minlength=n_seg),
+        "warning": [_warning(measure, int(h), value[g]) for g, h in enumerate(hits)],
     })
     out = conform(df, CONTRIBUTIONS_SCHEMA)
     out.attrs["portfolio_value"] = total

@@ -256,10 +256,12 @@ CONTRIBUTIONS_SCHEMA = {
     "ci_high": "float64",
     "share": "float64",  # value / portfolio figure
     # simulations of the tail event (es: L >= VaR; var, ec: the band) in which the segment lost something:
-    # below about 10 the standard error is unreliable (zero when none); all simulations for el
+    # below about 10 the standard error is unreliable (zero when none); for el, the effective number of
+    # simulations with a loss, (sum w x)^2 / sum (w x)^2
     "tail_sims": "int64",
     "n_covers": "int64",
     "exposure": "float64",  # insured exposure of the segment's live covers (reporting currency)
+    "warning": "string",  # '' when the interval can be trusted, else why not and what to do
 }
 
 #: whatif.parquet: the book's measures before and after adding candidate covers, on common random numbers

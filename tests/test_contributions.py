@@ -247,3 +247,24 @@ def test_el_by_segment_error_is_the_segment_loss_error_not_a_bound(mode):
     bound = np.bincount(code, weights=np.sqrt(np.maximum(acc[:, 1] / res.n_sims - (acc[:, 0] / res.n_sims) ** 2, 0)
                                               / (res.n_sims - 1)))
     assert (c["se"].to_numpy() < 0.8 * bound).all()
+
+
+def test_el_of_a_rare_segment_warns_and_the_effective_count_is_reported():
+    """EL by segment rests on the simulations where the segment loses; under importance sampling a rare one's
+    few carry heavy weights and its interval under-covers: `tail_sims` gives the effective number,
+    (sum w x)^2 / sum (w x)^2, and below MIN_EL_EFFECTIVE the row warns; a common segment does not."""
+    from riskmodel.contributions import MIN_EL_EFFECTIVE
+
+    beta = np.array([0.2, 0.35, 0.5, 0.6] * 7)
+    groups = sorted(set(SECTOR7))
+    code = np.array([groups.index(s) for s in SECTOR7])
+    pf = one_factor_portfolio(PD7, beta, UNITS7, sector=SECTOR7)
+    res = simulate(pf, one_factor_scenario(), n_sims=4000, seed=900, method="importance", cover_segment=code,
+                   n_segments=len(groups))
+    c = res.contributions(by="sector", measure="el").set_index("segment").loc[groups]
+    y = res.weights[:, None] * res.segment_losses
+    effective = np.floor(y.sum(axis=0) ** 2 / (y * y).sum(axis=0) + 1e-9).astype(int)
+    assert (c["tail_sims"].to_numpy() == effective).all()
+    rare, common = groups[int(np.argmin(effective))], groups[int(np.argmax(effective))]
+    assert c.loc[rare, "tail_sims"] < MIN_EL_EFFECTIVE and "effective simulations" in c.loc[rare, "warning"]
+    assert c.loc[common, "warning"] == ""
