@@ -136,10 +136,13 @@ def capacity(portfolio: Portfolio, scenario: Scenario | None = None, *, budget: 
                                   "capacity is unbounded; check that they are live in the horizon", None)], "options")
     ci = sc.simulation.ci_level
 
+    seen: dict[float, object] = {}  # each scale's figure: the three searches share their grids
+
     def m_at(s: float):
-        x = l_base + s * l_new
-        smp = LossSample(x, result.weights, ci, result.strata)
-        return smp.ec(level) if measure == "ec" else smp.var(level)[0]
+        if s not in seen:
+            smp = LossSample(l_base + s * l_new, result.weights, ci, result.strata)
+            seen[s] = smp.ec(level) if measure == "ec" else smp.var(level)[0]
+        return seen[s]
 
     base = m_at(0.0)
     hi = 1.0

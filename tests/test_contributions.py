@@ -268,3 +268,27 @@ def test_el_of_a_rare_segment_warns_and_the_effective_count_is_reported():
     rare, common = groups[int(np.argmin(effective))], groups[int(np.argmax(effective))]
     assert c.loc[rare, "tail_sims"] < MIN_EL_EFFECTIVE and "effective simulations" in c.loc[rare, "warning"]
     assert c.loc[common, "warning"] == ""
+
+
+def test_var_contributions_warn_when_their_band_holds_few_simulations():
+    """VaR's (and EC's) contributions are a ratio over the simulations in VaR's band; with about 11 there their
+    intervals covered 91% (benchmarks/contrib_coverage.py). Below MIN_VAR_BAND every row of both says so; a run
+    four times longer holds enough and says nothing."""
+    from riskmodel.contributions import MIN_VAR_BAND
+
+    beta = np.array([0.2, 0.35, 0.5, 0.6] * 7)
+    level, band = _atom_level(analytic.one_factor_contributions(PD7, beta, UNITS7, 0.999)["pmf"], 0.999)
+    pf = one_factor_portfolio(PD7, beta, UNITS7, sector=SECTOR7)
+    for n, few in ((50_000, True), (200_000, False)):
+        res = simulate(pf, one_factor_scenario(), n_sims=n, seed=3000, method="plain", levels=[level])
+        in_band = int(np.sum((res.total_loss >= res.sample.quantile_at(level - band))
+                             & (res.total_loss <= res.sample.quantile_at(level + band))))
+        assert (in_band < MIN_VAR_BAND) == few, in_band
+        for measure in ("var", "ec"):
+            c = res.contributions(by="sector", measure=measure, level=level, band=band)
+            seen = c["tail_sims"] >= 10
+            assert seen.any()
+            said = c.loc[seen, "warning"].str.contains(f"rest on {in_band} simulations in VaR's band")
+            assert said.all() if few else not said.any(), c[["segment", "tail_sims", "warning"]]
+        es = res.contributions(by="sector", measure="es", level=level, band=band)
+        assert not es["warning"].str.contains("VaR's band").any()

@@ -211,3 +211,16 @@ def test_weighted_var_interval_is_at_least_the_sectioning_interval():
     assert v.value - half < lo_w and v.value + half > hi_w  # here sectioning's is the wider on both sides
     short = LossSample(x[: 8 * 9], w[: 8 * 9], strata=cells[: 8 * 9])  # nine rounds: too few sections
     assert short._sectioning_half_width(0.9, short.quantile_at(0.9)) == 0.0
+
+
+def test_var_on_a_lattice_carries_the_atom_note_and_a_continuous_sample_does_not():
+    """Ties at the quantile (fixed LGDs, integer exposures): VaR's and EC's intervals end on atoms and cover
+    95-100% (benchmarks/calibration.py), so both figures say so; distinct losses say nothing."""
+    rng = np.random.default_rng(5)
+    lattice = LossSample(rng.poisson(3.0, 20_000).astype(float))
+    continuous = LossSample(rng.exponential(3.0, 20_000))
+    for metric in ("var", "ec"):
+        note = lattice.warning(metric, 0.99)
+        assert note.startswith("VaR(0.99) sits on an atom") and "ends on atoms" in note, note
+        assert continuous.warning(metric, 0.99) == ""
+    assert "atom" not in lattice.warning("es", 0.99) and lattice.warning("el", None) == ""
