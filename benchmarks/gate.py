@@ -55,7 +55,9 @@ TARGETS = {
     "is_precision_vs_numpy": 12700.0,
     "cli_help_vs_python": 1.3,
     "cli_validate_vs_python": 0.13,
-    "cli_run_vs_python": 0.036,
+    # 0.036 until 0.6.0 (issue 14): the honest intervals cost the warm run about 0.25 s of 2.5 (sectioning
+    # VaR and ES under importance sampling, the event-route design), 0.0285-0.0294x
+    "cli_run_vs_python": 0.030,
 }
 N_OBLIGORS, N_SIMS, SEED = 10_000, 20_000, 7
 
