@@ -22,7 +22,7 @@ is the interval's half-width over z.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -54,6 +54,7 @@ CAPACITY_COLUMNS = {
 class Capacity:
     table: pd.DataFrame
     curve: pd.DataFrame  # the measure on the search grid: scale, value, se
+    provenance: dict = field(default_factory=dict)  # the simulation's (inputs' hashes, seed, version)
 
     def _repr_html_(self) -> str:
         import html
@@ -187,7 +188,7 @@ def capacity(portfolio: Portfolio, scenario: Scenario | None = None, *, budget: 
         "measure_base_se": base.se,
         "measure_at_capacity": at.value, "measure_at_capacity_se": at.se,
     }])
-    return Capacity(table, curve)
+    return Capacity(table, curve, result.provenance)
 
 
 def _live_mask(live_covers: pd.DataFrame, portfolio: Portfolio, in_new: np.ndarray) -> np.ndarray:

@@ -6,13 +6,21 @@ Tables go to stdout; progress, notices and errors to stderr.
 from __future__ import annotations
 
 import json
+import math
 import sys
 from importlib import resources
 from pathlib import Path
 
 import click
 
-from .errors import InputError
+from .errors import InputError, Problem
+
+
+def check_target(out, force: bool = False) -> None:
+    """``riskmodel.outdir.check_target``, imported when a verb writes (``--help`` stays light)."""
+    from .outdir import check_target as check
+
+    check(out, force)
 
 EXIT_INPUT = 2
 
@@ -45,13 +53,13 @@ def _floats(text: str | None, what: str) -> list[float] | None:
         raise click.BadParameter(f"expected comma-separated numbers for {what}, got {text!r}") from None
 
 
-def _inputs(portfolio, scenario, master_scale, countries, horizon):
+def _inputs(portfolio, scenario, master_scale, countries, horizon, date_format=None):
     """The portfolio (default: the bundled sample) and the scenario, with the horizon override."""
     from .portfolio import load_portfolio
     from .reference import load_reference
     from .scenario import load_scenario
 
-    pf = load_portfolio(portfolio or bundled_sample(), load_reference(master_scale, countries))
+    pf = load_portfolio(portfolio or bundled_sample(), load_reference(master_scale, countries), date_format)
     sc = load_scenario(scenario)
     if horizon is not None:
         sc = sc.with_overrides(horizon_years=horizon)
@@ -59,16 +67,18 @@ def _inputs(portfolio, scenario, master_scale, countries, horizon):
 
 
 def run_main(portfolio=None, scenario=None, sims=None, seed=None, levels=None, thresholds=None, out=None,
-             json_out=False, threads=None, chunk_size=None, master_scale=None, countries=None, quiet=False,
-             method=None, horizon=None) -> int:
+             json_out=False, threads=None, chunk_size=None, master_scale=None, countries=None, date_format=None,
+             quiet=False, method=None, horizon=None, force=False) -> int:
     from .engine import kernels_cached, resolve_method, simulate
 
-    pf, sc = _inputs(portfolio, scenario, master_scale, countries, horizon)
-    resolved = sc.with_overrides(n_sims=sims, seed=seed, levels=levels, method=method)  # validate before any work
     thresholds = thresholds or []
-    bad = [t for t in thresholds if not t >= 0]
+    bad = [t for t in thresholds if not (t >= 0 and math.isfinite(t))]
     if bad:
         raise InputError([_threshold_problem(t) for t in bad], "options")
+    if out:
+        check_target(out, force)  # before any work
+    pf, sc = _inputs(portfolio, scenario, master_scale, countries, horizon, date_format)
+    resolved = sc.with_overrides(n_sims=sims, seed=seed, levels=levels, method=method)  # validate before any work
     if not quiet and not kernels_cached(resolve_method(resolved)):
         click.echo("compiling the numerical kernels (first run after install only, about half a minute; "
                    "cached afterwards)...", err=True)
@@ -77,7 +87,7 @@ def run_main(portfolio=None, scenario=None, sims=None, seed=None, levels=None, t
                       n_threads=threads, lifetime=True if out else None,
                       progress=not quiet and sys.stderr.isatty())
     if out:
-        result.to_dir(out, thresholds=thresholds)
+        result.to_dir(out, thresholds=thresholds, force=force)
     if json_out:
         click.echo(json.dumps(result.metrics_records(thresholds), allow_nan=False))
     else:
@@ -95,11 +105,13 @@ def run_main(portfolio=None, scenario=None, sims=None, seed=None, levels=None, t
 
 def capacity_main(budget, portfolio=None, scenario=None, add=None, segment=None, measure="ec", level=None,
                   limit=None, sims=None, seed=None, method=None, horizon=None, json_out=False, out=None,
-                  threads=None, master_scale=None, countries=None, quiet=False) -> int:
+                  threads=None, master_scale=None, countries=None, date_format=None, quiet=False, force=False) -> int:
     from .capacity import capacity
     from .portfolio import extend_portfolio
 
-    pf, sc = _inputs(portfolio, scenario, master_scale, countries, horizon)
+    if out:
+        check_target(out, force)
+    pf, sc = _inputs(portfolio, scenario, master_scale, countries, horizon, date_format)
     seg = _segment(segment)
     if (add is None) == (seg is None):
         raise click.UsageError("give --add DIR (new covers) or --segment COLUMN=VALUE (more of a segment), one of them")
@@ -110,10 +122,8 @@ def capacity_main(budget, portfolio=None, scenario=None, add=None, segment=None,
                    limit=limit, n_sims=sims, seed=seed, method=method, n_threads=threads,
                    progress=not quiet and sys.stderr.isatty())
     if out:
-        d = Path(out)
-        d.mkdir(parents=True, exist_ok=True)
-        res.table.to_csv(d / "capacity.csv", index=False)
-        res.curve.to_csv(d / "capacity_curve.csv", index=False)
+        _write(out, "capacity", {"capacity.csv": res.table, "capacity_curve.csv": res.curve},
+               res.provenance, force)
     if json_out:
         click.echo(json.dumps(res.table.to_dict(orient="records")[0], allow_nan=False))
     else:
@@ -122,29 +132,25 @@ def capacity_main(budget, portfolio=None, scenario=None, add=None, segment=None,
 
 
 def _simulated(portfolio, scenario, master_scale, countries, horizon, sims, seed, method, threads, quiet,
-               levels=None):
+               levels=None, date_format=None):
     from .engine import simulate
 
-    pf, sc = _inputs(portfolio, scenario, master_scale, countries, horizon)
+    pf, sc = _inputs(portfolio, scenario, master_scale, countries, horizon, date_format)
     if levels:
         sc = sc.with_overrides(levels=sorted(set(sc.simulation.levels) | set(levels)))
     return simulate(pf, sc, n_sims=sims, seed=seed, method=method, n_threads=threads,
                     progress=not quiet and sys.stderr.isatty())
 
 
-def _write(out, tables: dict, provenance: dict) -> list[str]:
-    """Write each table (name.parquet, or name.csv for small ones) and run.json into ``out``."""
-    d = Path(out)
-    d.mkdir(parents=True, exist_ok=True)
-    names = []
-    for name, df in tables.items():
-        if name.endswith(".csv"):
-            df.to_csv(d / name, index=False)
-        else:
-            df.to_parquet(d / name, index=False)
-        names.append(name)
-    (d / "run.json").write_text(json.dumps(provenance, indent=2, default=str) + "\n")
-    return names + ["run.json"]
+def _write(out, verb: str, tables: dict, provenance: dict, force: bool = False) -> list[str]:
+    """Write each table (name.parquet, or name.csv) and the verb's provenance file into ``out``, all or none."""
+    from .outdir import write_outputs
+
+    def writer(name, df):
+        return (lambda f: df.to_csv(f, index=False)) if name.endswith(".csv") else \
+            (lambda f: df.to_parquet(f, index=False))
+
+    return write_outputs(out, verb, {name: writer(name, df) for name, df in tables.items()}, provenance, force)
 
 
 def _records(df) -> str:
@@ -154,12 +160,15 @@ def _records(df) -> str:
 
 def contributions_main(by="country", measure="es", level=None, band=None, top=None, out=None, json_out=False,
                        portfolio=None, scenario=None, sims=None, seed=None, method=None, horizon=None, threads=None,
-                       master_scale=None, countries=None, quiet=False) -> int:
+                       master_scale=None, countries=None, date_format=None, quiet=False, force=False) -> int:
     from .contributions import MEASURES
 
     if measure not in MEASURES:
         raise click.BadParameter(f"expected one of {', '.join(MEASURES)}, got {measure!r}", param_hint="--measure")
-    result = _simulated(portfolio, scenario, master_scale, countries, horizon, sims, seed, method, threads, quiet)
+    if out:
+        check_target(out, force)
+    result = _simulated(portfolio, scenario, master_scale, countries, horizon, sims, seed, method, threads, quiet,
+                        date_format=date_format)
     try:
         table = result.contributions(by=by, measure=measure, level=level, band=band)
     except ValueError as exc:  # an option the data cannot serve: a usage error, not a crash
@@ -169,7 +178,7 @@ def contributions_main(by="country", measure="es", level=None, band=None, top=No
     if top:
         shown = shown.head(top)
     if out:
-        _write(out, {"contributions.parquet": table}, result.provenance)
+        _write(out, "contributions", {"contributions.parquet": table}, result.provenance, force)
     if json_out:
         click.echo(_records(shown))
         return 0
@@ -188,39 +197,46 @@ def contributions_main(by="country", measure="es", level=None, band=None, top=No
     for w in dict.fromkeys(x for x in shown["warning"] if x):
         click.echo(f"* {w}")
     if out:
-        click.echo(f"\nwrote {Path(out) / 'contributions.parquet'}, run.json")
+        click.echo(f"\nwrote {Path(out) / 'contributions.parquet'}, contributions.json")
     return 0
 
 
 def whatif_main(add, levels=None, out=None, json_out=False, portfolio=None, scenario=None, sims=None, seed=None,
-                method=None, horizon=None, threads=None, master_scale=None, countries=None, quiet=False) -> int:
+                method=None, horizon=None, threads=None, master_scale=None, countries=None, date_format=None,
+                quiet=False, force=False) -> int:
     from .whatif import whatif
 
-    pf, sc = _inputs(portfolio, scenario, master_scale, countries, horizon)
+    if out:
+        check_target(out, force)
+    pf, sc = _inputs(portfolio, scenario, master_scale, countries, horizon, date_format)
     res = whatif(pf, sc, add, levels=levels, n_sims=sims, seed=seed, method=method, n_threads=threads,
                  progress=not quiet and sys.stderr.isatty())
     if out:
-        _write(out, {"whatif.parquet": res.table, "whatif.csv": res.table}, res.result.provenance)
+        _write(out, "whatif", {"whatif.parquet": res.table, "whatif.csv": res.table}, res.result.provenance, force)
     if json_out:
         click.echo(_records(res.table))
     else:
         click.echo(str(res))
         if out:
-            click.echo(f"\nwrote {Path(out) / 'whatif.parquet'}, whatif.csv, run.json")
+            click.echo(f"\nwrote {Path(out) / 'whatif.parquet'}, whatif.csv, whatif.json")
     return 0
 
 
 def concentration_main(limits=None, top=10, level=None, out=None, json_out=False, portfolio=None, scenario=None,
                        sims=None, seed=None, method=None, horizon=None, threads=None, master_scale=None,
-                       countries=None, quiet=False) -> int:
+                       countries=None, date_format=None, quiet=False, force=False) -> int:
     from .concentration import load_limits
 
     lim = load_limits(limits) if limits else None  # before any simulation: a bad table stops here
-    result = _simulated(portfolio, scenario, master_scale, countries, horizon, sims, seed, method, threads, quiet)
+    if out:
+        check_target(out, force)
+    result = _simulated(portfolio, scenario, master_scale, countries, horizon, sims, seed, method, threads, quiet,
+                        date_format=date_format)
     c = result.concentration(limits=lim, top=top, level=level)
     if out:
-        _write(out, {"concentration.parquet": c.shares, "herfindahl.csv": c.herfindahl, "top.parquet": c.top,
-                     "limits.parquet": c.limits}, result.provenance)
+        _write(out, "concentration", {"concentration.parquet": c.shares, "herfindahl.csv": c.herfindahl,
+                                      "top.parquet": c.top,
+                     "limits.parquet": c.limits}, result.provenance, force)
     if json_out:
         click.echo(json.dumps({"herfindahl": json.loads(_records(c.herfindahl)),
                                "breaches": json.loads(_records(c.breaches))}, allow_nan=False))
@@ -228,7 +244,7 @@ def concentration_main(limits=None, top=10, level=None, out=None, json_out=False
         click.echo(str(c))
         if out:
             click.echo(f"\nwrote {Path(out) / 'concentration.parquet'}, herfindahl.csv, top.parquet, "
-                       f"limits.parquet, run.json")
+                       f"limits.parquet, concentration.json")
     return 0
 
 
@@ -244,6 +260,12 @@ def sweep_main(spec, out, executor="local", workers=1, scheduler=None, quiet=Fal
     click.echo(f"sweep {sweep.spec.name!r}: {res['points']} points, {res['ran']} run, {res['skipped']} already in "
                f"{out}; {res['seconds']:.1f} s ({rate:.1f} points/min, executor {executor}, "
                f"{f'scheduler {scheduler}' if scheduler else f'{workers} worker(s)'})")
+    if res["failed"]:
+        click.echo(f"{len(res['failed'])} point(s) failed, recorded in {Path(out) / 'errors.json'} (run the sweep "
+                   f"again to retry them):", err=True)
+        for pid, msg in res["failed"].items():
+            click.echo(f"  {pid}: {msg}", err=True)
+        return 1
     return 0
 
 
@@ -291,18 +313,17 @@ def _segment(text: str | None) -> dict[str, str] | None:
 
 
 def _threshold_problem(t):
-    from .errors import Problem
+    return Problem("--thresholds", "options", "thresholds are losses in the reporting currency, finite and >= 0",
+                   value=t)
 
-    return Problem("--thresholds", "options", "thresholds are losses in the reporting currency, >= 0", value=t)
 
-
-def validate_main(path, scenario=None, master_scale=None, countries=None) -> int:
+def validate_main(path, scenario=None, master_scale=None, countries=None, date_format=None) -> int:
     from .model import compile_model
     from .portfolio import load_portfolio
     from .reference import load_reference
     from .scenario import load_scenario
 
-    pf = load_portfolio(path, load_reference(master_scale, countries))
+    pf = load_portfolio(path, load_reference(master_scale, countries), date_format)
     model = compile_model(pf, load_scenario(scenario))
     click.echo(f"valid: {len(pf.exporters)} exporters, {len(pf.importers)} importers, {len(pf.covers)} covers "
                f"({len(model.covers)} live in the horizon); insured exposure "
@@ -312,9 +333,16 @@ def validate_main(path, scenario=None, master_scale=None, countries=None) -> int
     return 0
 
 
-def sample_main(covers, out, seed=2026, fmt="csv") -> int:
+def sample_main(covers, out, seed=2026, fmt="csv", force=False) -> int:
+    from .schema import ALL_TABLES
     from .sample import write_sample
 
+    there = sorted(f"{t}{ext}" for t in ALL_TABLES for ext in (".csv", ".parquet")
+                   if (Path(out) / f"{t}{ext}").exists())
+    if there and not force:
+        raise InputError([Problem("--out", "options", f"already holds portfolio tables ({', '.join(there)}): "
+                                  f"choose another directory, or add --force to replace them", value=str(out))],
+                         "options")
     d = write_sample(out, covers, seed, fmt)
     click.echo(f"wrote a synthetic portfolio of {covers} covers to {d}")
     return 0
@@ -338,6 +366,8 @@ def cli():
 _ref_opts = [
     click.option("--master-scale", type=click.Path(dir_okay=False), help="your rating master scale (CSV)"),
     click.option("--countries", type=click.Path(dir_okay=False), help="your country table (CSV)"),
+    click.option("--date-format", help="the form of dates in the tables when not YYYY-MM-DD, in strftime codes, "
+                 "e.g. %d/%m/%Y (never guessed)"),
 ]
 
 
@@ -376,7 +406,9 @@ _sim_opts = [
                    "default from the scenario")
 @click.option("--horizon", help="loss horizon, e.g. 1y (capital, the default), 5y or 18m; default from the scenario")
 @click.option("--thresholds", help="losses X for P(L > X), e.g. 5e10,1e11")
-@click.option("--out", type=click.Path(file_okay=False), help="write metrics, losses and run.json here")
+@click.option("--out", type=click.Path(file_okay=False),
+              help="write metrics, losses and run.json here")
+@click.option("--force", is_flag=True, help="write into --out even though it holds files riskmodel did not write")
 @click.option("--json", "json_out", is_flag=True, help="print the metrics as JSON records")
 @click.option("--threads", type=click.IntRange(min=1), help="threads (results do not depend on it)")
 @click.option("--chunk-size", type=click.IntRange(min=1), help="simulations per chunk (results do not depend on it)")
@@ -397,7 +429,9 @@ def run(levels, thresholds, horizon, **kw):
               help="ec: EC reaches the budget; exhaustion: P(loss > budget) reaches --limit")
 @click.option("--level", type=float, help="EC confidence level (default [lifetime] capital_level)")
 @click.option("--limit", type=float, help="probability limit for --measure exhaustion, e.g. 0.001")
-@click.option("--out", type=click.Path(file_okay=False), help="write capacity.csv and capacity_curve.csv here")
+@click.option("--out", type=click.Path(file_okay=False),
+              help="write capacity.csv, capacity_curve.csv and capacity.json here")
+@click.option("--force", is_flag=True, help="write into --out even though it holds files riskmodel did not write")
 @_with(_sim_opts)
 def capacity_cmd(horizon, **kw):
     """How much more exposure fits a capital budget (root search on common random numbers)."""
@@ -416,7 +450,9 @@ def capacity_cmd(horizon, **kw):
 @click.option("--band", type=float, help="VaR band half-width in probability (default (1 - level) / 2)")
 @click.option("--top", type=click.IntRange(min=0), default=20, show_default=True,
               help="print the largest N segments (0: all); files hold all")
-@click.option("--out", type=click.Path(file_okay=False), help="write contributions.parquet and run.json here")
+@click.option("--out", type=click.Path(file_okay=False),
+              help="write contributions.parquet and contributions.json here")
+@click.option("--force", is_flag=True, help="write into --out even though it holds files riskmodel did not write")
 @_with(_sim_opts)
 def contributions_cmd(horizon, **kw):
     """Who consumes the capital: Euler contributions by segment, summing to the portfolio figure."""
@@ -427,7 +463,9 @@ def contributions_cmd(horizon, **kw):
 @click.option("--add", required=True, type=click.Path(), help="the candidate covers: a covers CSV/Parquet file, or "
               "a directory with covers.csv (and exporters.csv / importers.csv / schedules.csv for new obligors)")
 @click.option("--levels", help="confidence levels, e.g. 0.99,0.999 (default the scenario's and the capital level)")
-@click.option("--out", type=click.Path(file_okay=False), help="write whatif.parquet, whatif.csv and run.json here")
+@click.option("--out", type=click.Path(file_okay=False),
+              help="write whatif.parquet, whatif.csv and whatif.json here")
+@click.option("--force", is_flag=True, help="write into --out even though it holds files riskmodel did not write")
 @_with(_sim_opts)
 def whatif_cmd(horizon, levels, **kw):
     """Marginal capital of candidate covers: EL, VaR, ES, EC before and after, on common random numbers."""
@@ -441,7 +479,8 @@ def whatif_cmd(horizon, levels, **kw):
 @click.option("--level", type=click.FloatRange(0, 1, min_open=True, max_open=True),
               help="capital level (default [lifetime] capital_level)")
 @click.option("--out", type=click.Path(file_okay=False), help="write concentration.parquet, herfindahl.csv, "
-              "top.parquet, limits.parquet and run.json here")
+              "top.parquet, limits.parquet and concentration.json here")
+@click.option("--force", is_flag=True, help="write into --out even though it holds files riskmodel did not write")
 @_with(_sim_opts)
 def concentration_cmd(horizon, **kw):
     """Exposure and capital shares, Herfindahl indices, top names and limit breaches."""
@@ -494,6 +533,7 @@ def validate(**kw):
 @cli.command()
 @click.option("--covers", type=click.IntRange(min=1), required=True, help="number of covers")
 @click.option("--out", type=click.Path(file_okay=False), required=True, help="directory to write")
+@click.option("--force", is_flag=True, help="replace the tables already in --out")
 @click.option("--seed", type=click.IntRange(min=0), default=2026, show_default=True)
 @click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]), default="csv", show_default=True)
 def sample(**kw):

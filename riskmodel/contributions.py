@@ -54,8 +54,10 @@ def _se_of_means(ptr, seg, x, b, s, v, h, n_h, n):
     the within-stratum two-pass variance, rows not given counting as ``y = 0``."""
     n_seg, n_str = v.shape[0], n_h.shape[0]
     row = np.repeat(np.arange(ptr.shape[0] - 1), np.diff(ptr))
-    first = np.bincount(h[row] * n_seg + seg, weights=b[row] * x, minlength=n_str * n_seg).reshape(n_str, n_seg)
-    first -= np.bincount(h, weights=b * s, minlength=n_str)[:, None] * v[None, :]
+    # float even when the tail is empty (bincount of nothing is int64, weights or not)
+    first = np.bincount(h[row] * n_seg + seg, weights=b[row] * x, minlength=n_str * n_seg).astype(float)
+    first = first.reshape(n_str, n_seg)
+    first -= np.bincount(h, weights=b * s, minlength=n_str).astype(float)[:, None] * v[None, :]
     m = first / n_h[:, None]
     ss = np.zeros((n_str, n_seg))
     centred_squares_nb(ptr, seg, x, b, s, h, v, m, ss)
@@ -175,8 +177,8 @@ def capital_shares(result, codes, n_seg, level):
                           + (t.n_h - np.bincount(t.h, minlength=n_str)) * m_c * m_c) * factor)) / t.n ** 2
     # Cov(IF_g, IF_C): rows without a tail loss have IF_g = 0, so only tail rows count; two-pass (z_c is centred)
     cross = np.bincount(t.h[t.row] * n_seg + t.seg, weights=(b * z_c)[t.row] * t.x,
-                        minlength=n_str * n_seg).reshape(n_str, n_seg)
-    cross -= np.bincount(t.h, weights=b * z_c, minlength=n_str)[:, None] * v[None, :]
+                        minlength=n_str * n_seg).astype(float).reshape(n_str, n_seg)
+    cross -= np.bincount(t.h, weights=b * z_c, minlength=n_str).astype(float)[:, None] * v[None, :]
     cov = (cross * factor[:, None]).sum(axis=0) / t.n ** 2
     share_se = np.sqrt(np.maximum(se_g ** 2 - 2.0 * share * cov + share ** 2 * var_c, 0.0)) / total
     hhi = float(np.sum(share ** 2))

@@ -266,6 +266,13 @@ def compile_model(portfolio: Portfolio, scenario: Scenario) -> CompiledModel:
                                 f"no exchange rate for this currency in the scenario's [reporting.fx]; add one "
                                 f"(known: {', '.join(sorted(fx))})", "currency", int(i) + 1,
                                 key=f"cover_id {cov['cover_id'].iat[i]!r}", value=cov["currency"].iat[i]))
+    if len(cov) and not live.any():  # nothing to simulate: say why rather than report zeros as risk figures
+        horizon_end = val + pd.DateOffset(days=round(365.25 * H))
+        problems.append(Problem(portfolio.sources.get("covers", "covers"), "covers",
+                                f"no cover is live in the horizon {val:%Y-%m-%d} to {horizon_end:%Y-%m-%d}: every "
+                                f"cover ends by the valuation date or starts after the horizon (the covers run "
+                                f"from {cov['start'].min():%Y-%m-%d} to {cov['end'].max():%Y-%m-%d}); set "
+                                f"[simulation] valuation_date inside that span or lengthen the horizon", "start, end"))
     raise_if(problems, "model")
     live_cov = cov[live].reset_index(drop=True)
     prod = live_cov["product"]

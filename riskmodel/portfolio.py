@@ -38,16 +38,19 @@ class Portfolio:
     file_hashes: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     schedules: pd.DataFrame = field(default_factory=lambda: empty_input(SCHEDULES))
+    date_format: str | None = None  # the declared form of text dates besides ISO 8601 (None: ISO only)
 
     @classmethod
     def from_frames(cls, exporters: pd.DataFrame, importers: pd.DataFrame, covers: pd.DataFrame,
-                    reference: ReferenceData | None = None, schedules: pd.DataFrame | None = None) -> "Portfolio":
+                    reference: ReferenceData | None = None, schedules: pd.DataFrame | None = None,
+                    date_format: str | None = None) -> "Portfolio":
         raws = {"exporters": (exporters, "<DataFrame>", None),
                 "importers": (importers, "<DataFrame>", None),
                 "covers": (covers, "<DataFrame>", None)}
         if schedules is not None:
             raws["schedules"] = (schedules, "<DataFrame>", None)
-        return _build(raws, reference or load_reference(), {})
+        raise_if(_format_problems(date_format), "portfolio")
+        return _build(raws, reference or load_reference(), {}, date_format)
 
     @property
     def content_hash(self) -> str:
@@ -74,11 +77,15 @@ class Portfolio:
 # ------------------------------------------------------------------ reading
 
 
-def load_portfolio(path: str | Path, reference: ReferenceData | None = None) -> Portfolio:
-    """Read and validate a portfolio from a directory of CSV/Parquet files or an .xlsx workbook."""
+def load_portfolio(path: str | Path, reference: ReferenceData | None = None,
+                   date_format: str | None = None) -> Portfolio:
+    """Read and validate a portfolio from a directory of CSV/Parquet files or an .xlsx workbook.
+
+    Dates in text are ISO 8601 (``YYYY-MM-DD``); ``date_format`` (strftime codes, e.g. ``"%d/%m/%Y"``)
+    declares another form. Real date cells (Excel, Parquet) need neither."""
     p = Path(path)
     reference = reference or load_reference()
-    raws, problems, hashes = {}, [], {}
+    raws, problems, hashes = {}, _format_problems(date_format), {}
     if p.is_dir():
         for table in TABLES:
             found = [p / f"{table}{ext}" for ext in (".csv", ".parquet") if (p / f"{table}{ext}").is_file()]
@@ -113,7 +120,12 @@ def load_portfolio(path: str | Path, reference: ReferenceData | None = None) -> 
     else:
         problems.append(Problem(str(p), "portfolio", "no such file or directory"))
     raise_if(problems, "portfolio")
-    return _build(raws, reference, hashes)
+    return _build(raws, reference, hashes, date_format)
+
+
+def _format_problems(date_format: str | None) -> list[Problem]:
+    rule = check_date_format(date_format)
+    return [Problem("--date-format", "options", rule, value=date_format)] if rule else []
 
 
 def _read_one(f: Path, table: str, hashes: dict, problems: list):
@@ -131,11 +143,34 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+def _title_row(lines: list[str], table: str) -> str | None:
+    """The rule broken when the first line is a title and the second the header, else None."""
+    known = set(ALL_TABLES[table].names) if table in ALL_TABLES else set()
+    if len(lines) < 2 or lines[0].strip().lower() in known:
+        return None
+    below = {c.strip().lower() for c in lines[1].split(",")}
+    if len(below & known) < 2:
+        return None
+    return (f"the first row holds only {lines[0].strip().strip(',')!r} and the next row names the columns: "
+            f"delete the title row above the header")
+
+
 def _frame_from_rows(rows: pd.DataFrame, src: str, table: str) -> tuple[pd.DataFrame | None, list[Problem]]:
     """First row is the header; report blank or duplicate names."""
     if rows.shape[0] == 0:
         return None, [Problem(src, table, "is empty: expected a header row naming the columns")]
     header = [("" if pd.isna(v) else str(v)).strip() for v in rows.iloc[0]]
+    if len(header) == 1:
+        for sep, name in ((";", "semicolons"), ("\t", "tabs"), ("|", "vertical bars")):
+            if sep in header[0]:
+                return None, [Problem(src, table, f"the header is one column holding {name}: the file is separated "
+                                                  f"by {name}, riskmodel reads commas; save it as CSV (comma "
+                                                  f"delimited), UTF-8")]
+    named = [h for h in header if h]
+    if len(named) == 1 and rows.shape[0] > 1:
+        title = _title_row([named[0], ",".join("" if pd.isna(v) else str(v) for v in rows.iloc[1])], table)
+        if title:
+            return None, [Problem(src, table, title)]
     problems = []
     for i, name in enumerate(header):
         if name == "":
@@ -150,7 +185,20 @@ def _frame_from_rows(rows: pd.DataFrame, src: str, table: str) -> tuple[pd.DataF
     return body, []
 
 
+def _magic(f: Path, n: int = 8) -> bytes:
+    try:
+        with open(f, "rb") as fh:
+            return fh.read(n)
+    except OSError:
+        return b""
+
+
 def _read_csv(f: Path, table: str):
+    head = _magic(f, 4096)
+    if head.startswith(b"PK\x03\x04") or head.startswith(b"PAR1"):
+        kind = "an Excel workbook (zip)" if head.startswith(b"PK") else "a Parquet file"
+        return None, [Problem(str(f), table, f"is named .csv but is {kind}: save the table as CSV, or give the "
+                                             f"file the extension of what it is")]
     try:
         rows = pd.read_csv(f, header=None, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     except pd.errors.EmptyDataError:
@@ -158,11 +206,17 @@ def _read_csv(f: Path, table: str):
     except UnicodeDecodeError as exc:
         return None, [Problem(str(f), table, f"is not UTF-8 text ({exc.reason} at byte {exc.start}); save it as UTF-8")]
     except (pd.errors.ParserError, ValueError) as exc:
-        return None, [Problem(str(f), table, f"cannot be parsed as CSV: {exc}")]
+        title = _title_row(head.decode("utf-8-sig", errors="replace").splitlines()[:2], table)
+        if title:
+            return None, [Problem(str(f), table, title)]
+        return None, [Problem(str(f), table, f"cannot be parsed as CSV: {str(exc).strip()}")]
     return _frame_from_rows(rows, str(f), table)
 
 
 def _read_parquet(f: Path, table: str):
+    if _magic(f, 4) != b"PAR1":
+        return None, [Problem(str(f), table, "is named .parquet but is not a Parquet file (it does not start with "
+                                             "PAR1); if it is CSV, name it .csv")]
     try:
         df = pd.read_parquet(f)
     except Exception as exc:  # pyarrow raises many types for corrupt files
@@ -175,6 +229,10 @@ def _read_parquet(f: Path, table: str):
 
 
 def _read_xlsx(p: Path):
+    if _magic(p, 4) != b"PK\x03\x04":
+        return {}, [Problem(str(p), "portfolio", f"is named {p.suffix} but is not an Excel workbook (an .xlsx file "
+                                                 f"is a zip archive); if it is CSV, put the tables as CSV files in a "
+                                                 f"directory")]
     try:
         book = pd.read_excel(p, sheet_name=None, header=None, dtype=object)
     except Exception as exc:
@@ -207,6 +265,7 @@ class _Ctx:
     def __init__(self, src: str, table: str, line_offset: int | None, keys: pd.Series | None = None):
         self.src, self.table, self.line_offset = src, table, line_offset
         self.keys = keys
+        self.schema_names: set[str] = set()
         self.problems: list[Problem] = []
 
     def add(self, rows, column: str | None, rule: str, values=None):
@@ -236,6 +295,7 @@ def _show(v):
 # tests/test_validation.py holds each fast path to its reference on generated columns.
 
 ISO_DATE = r"\d{4}-\d{2}-\d{2}"
+EXCEL_ERRORS = r"#(?:DIV/0!|N/A|VALUE!|REF!|NAME\?|NUM!|NULL!|SPILL!|CALC!|GETTING_DATA)"
 
 
 def _strings(s: pd.Series) -> pd.Series | None:
@@ -280,7 +340,8 @@ def _as_number(s: pd.Series) -> pd.Series:
     if pd.api.types.is_bool_dtype(s):
         return pd.Series(np.nan, index=s.index)
     if pd.api.types.is_numeric_dtype(s):
-        return s.astype(float)
+        out = s.astype(float)
+        return out.where(np.isfinite(out))  # inf from Parquet or Excel is not a number either
     st = _strings(s)
     if st is None:
         return _as_number_cells(s)
@@ -325,7 +386,45 @@ def _as_bool_cells(s: pd.Series) -> pd.Series:
     return s.astype(object).map(conv)
 
 
-def _as_date(s: pd.Series) -> pd.Series:
+# ISO 8601 dates, optionally with a time of day (dropped: covers run from day to day). Anything else is an
+# error unless the user declares the form (``date_format``): "02/04/2026" is 2 April in one office and
+# 4 February in another, so it is never guessed.
+ISO_DATE_TIME = ISO_DATE + r"(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"
+DATE_FORMAT_FIELDS = (("%Y", "%y"), ("%m", "%b", "%B"), ("%d",))
+
+
+def check_date_format(fmt: str | None) -> str | None:
+    """The rule a declared date format breaks, or None: it needs a year, a month and a day."""
+    if fmt is None:
+        return None
+    missing = [alts[0] for alts in DATE_FORMAT_FIELDS if not any(a in fmt for a in alts)]
+    if missing:
+        return (f"a date format needs a year, a month and a day (strftime codes, e.g. %d/%m/%Y); "
+                f"{', '.join(missing)} is missing from {fmt!r}")
+    return None
+
+
+def _date_rule(fmt: str | None) -> str:
+    if fmt is None:
+        return ("must be a date written YYYY-MM-DD (ISO 8601); dates in another form are never guessed: "
+                "declare it, e.g. --date-format %d/%m/%Y (date_format= in Python)")
+    return f"must be a date written in the declared form {fmt!r} (or YYYY-MM-DD)"
+
+
+def _text_dates(v: pd.Series, fmt: str | None) -> pd.Series:
+    """Parse stripped strings: ISO 8601, else the declared format, else NaT."""
+    iso = v.str.fullmatch(ISO_DATE_TIME).fillna(False).to_numpy(dtype=bool)
+    out = pd.to_datetime(v.where(iso).str.slice(0, 10).astype(object), format="%Y-%m-%d", errors="coerce")
+    if fmt is not None:
+        rest = ~iso & v.notna().to_numpy(dtype=bool)
+        if rest.any():
+            out = out.astype(object)
+            out[rest] = pd.to_datetime(v[rest].astype(object), format=fmt, errors="coerce").astype(object)
+            out = pd.to_datetime(out, errors="coerce")
+    return out.dt.normalize() if len(out) else pd.to_datetime(out)
+
+
+def _as_date(s: pd.Series, fmt: str | None = None) -> pd.Series:
     if pd.api.types.is_datetime64_any_dtype(s):
         out = s.reset_index(drop=True)
         if out.dt.tz is not None:
@@ -333,26 +432,16 @@ def _as_date(s: pd.Series) -> pd.Series:
         return out.dt.normalize()
     st = _strings(s)
     if st is None:
-        return _as_date_cells(s)
-    v = st.str.strip().reset_index(drop=True)
-    iso = v.str.fullmatch(ISO_DATE).fillna(False).to_numpy(dtype=bool)
-    out = pd.to_datetime(v.where(iso).astype(object), format="%Y-%m-%d", errors="coerce")
-    rest = np.flatnonzero(~iso & (v.fillna("") != "").to_numpy(dtype=bool))
-    if rest.size:  # other spellings: the reference decides (and says how it read them)
-        out = out.astype(object)
-        out.iloc[rest] = _as_date_cells(s.reset_index(drop=True).iloc[rest]).astype(object).to_numpy()
-        return pd.to_datetime(out, errors="coerce")
-    return out
+        return _as_date_cells(s, fmt)
+    return _text_dates(st.str.strip().reset_index(drop=True), fmt)
 
 
-def _as_date_cells(s: pd.Series) -> pd.Series:
+def _as_date_cells(s: pd.Series, fmt: str | None = None) -> pd.Series:
     def conv(v):
         if isinstance(v, str):
-            try:
-                ts = pd.Timestamp(v.strip())
-            except (ValueError, TypeError, OverflowError):
-                return pd.NaT
-        elif isinstance(v, (pd.Timestamp, np.datetime64)) or hasattr(v, "isoformat"):
+            got = _text_dates(pd.Series([v.strip()], dtype="string"), fmt).iloc[0]
+            return pd.NaT if pd.isna(got) else got
+        if isinstance(v, (pd.Timestamp, np.datetime64)) or hasattr(v, "isoformat"):
             try:
                 ts = pd.Timestamp(v)
             except (ValueError, TypeError, OverflowError):
@@ -369,11 +458,12 @@ def _as_date_cells(s: pd.Series) -> pd.Series:
     return pd.to_datetime(out, errors="coerce")
 
 
-def _parse_column(raw: pd.DataFrame, col: Column, ctx: _Ctx) -> pd.Series:
+def _parse_column(raw: pd.DataFrame, col: Column, ctx: _Ctx, date_format: str | None = None) -> pd.Series:
     n = len(raw)
     if col.name not in raw.columns:
         if col.required:
-            hint = difflib.get_close_matches(col.name, [str(c) for c in raw.columns], n=1, cutoff=0.75)
+            strangers = [str(c) for c in raw.columns if str(c) not in ctx.schema_names]  # not another column
+            hint = difflib.get_close_matches(col.name, strangers, n=1, cutoff=0.75)
             fix = f"; did you mean '{hint[0]}'? rename it" if hint else "; add the column"
             ctx.table_problem(f"required column is missing{fix}", col.name)
         s = pd.Series([col.default] * n, dtype=object)
@@ -386,6 +476,9 @@ def _parse_column(raw: pd.DataFrame, col: Column, ctx: _Ctx) -> pd.Series:
 
     if col.kind in ("id", "text"):
         out = _as_text(s).where(~missing, None)
+        control = out.fillna("").str.contains(r"[\x00-\x08\x0b-\x1f\x7f]", regex=True).to_numpy(dtype=bool)
+        ctx.add(np.flatnonzero(control), col.name, "contains a control character (such as NUL): remove it; ids "
+                "and text are printable", s)
         if col.default is not None:
             out = out.where(~missing, col.default)
         return out
@@ -403,7 +496,14 @@ def _parse_column(raw: pd.DataFrame, col: Column, ctx: _Ctx) -> pd.Series:
     if col.kind == "number":
         out = _as_number(s)
         bad = ~missing & out.isna().to_numpy()
-        ctx.add(np.flatnonzero(bad), col.name, "must be a finite number", s)
+        text = s.astype(object).map(lambda v: v.strip() if isinstance(v, str) else "")
+        excel_error = bad & text.str.fullmatch(EXCEL_ERRORS).fillna(False).to_numpy(dtype=bool)
+        formula = bad & ~excel_error & text.str.startswith("=").to_numpy(dtype=bool)
+        ctx.add(np.flatnonzero(excel_error), col.name, "is an Excel error value, not a number: fix the formula "
+                "that gives it in the workbook", s)
+        ctx.add(np.flatnonzero(formula), col.name, "is a formula, not its value: save the values (in Excel, "
+                "paste as values) before exporting", s)
+        ctx.add(np.flatnonzero(bad & ~excel_error & ~formula), col.name, "must be a finite number", s)
         v = out.to_numpy()
         ok = ~np.isnan(v)
         out_of_range = np.zeros(n, dtype=bool)
@@ -419,24 +519,36 @@ def _parse_column(raw: pd.DataFrame, col: Column, ctx: _Ctx) -> pd.Series:
         ctx.add(np.flatnonzero(bad), col.name, "must be true or false (also accepted: yes/no, 1/0)", s)
         return out.where(~missing, col.default).astype(bool)
     if col.kind == "date":
-        out = _as_date(s)
+        out = _as_date(s, date_format)
         bad = ~missing & out.isna().to_numpy()
-        ctx.add(np.flatnonzero(bad), col.name, "must be a date written YYYY-MM-DD", s)
+        ctx.add(np.flatnonzero(bad), col.name, _date_rule(date_format), s)
         return out
     raise AssertionError(col.kind)
 
 
 def _parse_table(raw: pd.DataFrame, schema: TableSchema, src: str, line_offset: int | None,
-                 warnings: list[str]) -> tuple[pd.DataFrame, list[Problem]]:
+                 warnings: list[str], date_format: str | None = None) -> tuple[pd.DataFrame, list[Problem]]:
     raw = raw.reset_index(drop=True)
     raw.columns = [str(c).strip() for c in raw.columns]
+    # a known column written in another case (ON_DEMAND, Premium_Rate) is that column: read it, and say so
+    present = set(raw.columns)
+    renames = {}
+    for c in raw.columns:
+        lower = c.lower()
+        if c != lower and lower not in present and (lower in schema.names or lower.startswith(BETA_PREFIX)):
+            renames[c] = lower
+    if renames and len(set(renames.values())) == len(renames):
+        raw = raw.rename(columns=renames)
+        warnings.append(f"{src} [{schema.name}]: column names are lower case; read "
+                        + ", ".join(f"'{a}' as '{b}'" for a, b in renames.items()))
     keys = _as_text(raw[schema.key]).rename(schema.key) if schema.key in raw.columns else None
     ctx = _Ctx(src, schema.name, line_offset, keys)
+    ctx.schema_names = set(schema.names)
     if len(raw) == 0 and schema.name in TABLES:
         ctx.table_problem(f"has no rows; a portfolio needs at least one {schema.name[:-1]}")
     out = pd.DataFrame(index=pd.RangeIndex(len(raw)))
     for col in schema.columns:
-        out[col.name] = _parse_column(raw, col, ctx)
+        out[col.name] = _parse_column(raw, col, ctx, date_format)
     # betas
     betas = [c for c in raw.columns if c.startswith(BETA_PREFIX)]
     if betas and not schema.allows_betas:
@@ -491,7 +603,7 @@ def _rating_rules(df: pd.DataFrame, ctx: _Ctx, ref: ReferenceData):
     ctx.add(np.flatnonzero(neither), "rating, pd", "give a rating or a pd (a pd overrides the rating)")
 
 
-def _build(raws: dict, reference: ReferenceData, file_hashes: dict) -> Portfolio:
+def _build(raws: dict, reference: ReferenceData, file_hashes: dict, date_format: str | None = None) -> Portfolio:
     problems: list[Problem] = []
     warnings: list[str] = []
     typed: dict[str, pd.DataFrame] = {}
@@ -503,11 +615,16 @@ def _build(raws: dict, reference: ReferenceData, file_hashes: dict) -> Portfolio
         if not isinstance(raw, pd.DataFrame):
             problems.append(Problem(src, name, f"expected a pandas DataFrame, got {type(raw).__name__}"))
             continue
-        df, pr = _parse_table(raw.copy(), schema, src, offset, warnings)
+        df, pr = _parse_table(raw.copy(), schema, src, offset, warnings, date_format)
         problems += pr
         typed[name] = df
         keys = df[schema.key] if schema.key in df.columns else None
         ctxs[name] = _Ctx(src, name, offset, keys)
+    # a missing id column would fail every rule across tables on every row (400 problems for one missing
+    # exporter_id): report the tables' own problems alone
+    ids = {(t, c.name) for t, sch in ALL_TABLES.items() for c in sch.columns if c.kind == "id"}
+    if any(p.rule.startswith("required column is missing") and (p.table, p.column) in ids for p in problems):
+        raise_if(problems, "portfolio")
 
     if "exporters" in typed:
         _rating_rules(typed["exporters"], ctxs["exporters"], reference)
@@ -545,7 +662,7 @@ def _build(raws: dict, reference: ReferenceData, file_hashes: dict) -> Portfolio
     if schedules is None:
         schedules = empty_input(SCHEDULES)
     return Portfolio(typed["exporters"], typed["importers"], typed["covers"], reference, sources,
-                     file_hashes, warnings, schedules)
+                     file_hashes, warnings, schedules, date_format)
 
 
 def _contract_rules(cov: pd.DataFrame, ctx: _Ctx):
@@ -580,19 +697,23 @@ def _schedule_rules(cov: pd.DataFrame, cctx: _Ctx, sch: pd.DataFrame | None, sct
     known = sch["cover_id"].isin(by_id.index).to_numpy()
     sctx.add(np.flatnonzero(sch["cover_id"].notna().to_numpy() & ~known), "cover_id",
              "must be a cover_id present in covers", sch["cover_id"])
-    cid = sch["cover_id"].where(known)
-    kind = cid.map(by_id["schedule"])
-    wrong = known & (kind != "milestones").to_numpy()
-    sctx.add(np.flatnonzero(wrong), "cover_id", "this cover's schedule is not milestones; set schedule = "
-             "milestones in covers or remove its rows", sch["cover_id"])
-    start, end = cid.map(by_id["start"]), cid.map(by_id["end"])
-    outside = known & sch["date"].notna().to_numpy() & ~((sch["date"] >= start) & (sch["date"] < end)).to_numpy()
-    for i in np.flatnonzero(outside):
-        sctx.add([i], "date", f"a milestone must lie in [start, end) of its cover "
-                 f"({start.iat[i]:%Y-%m-%d} to {end.iat[i]:%Y-%m-%d})", sch["date"].dt.strftime("%Y-%m-%d"))
-    over = known & (sch["outstanding"] > cid.map(by_id["amount"])).to_numpy()
-    sctx.add(np.flatnonzero(over), "outstanding", "outstanding must not exceed the cover's amount",
-             sch["outstanding"])
+    if known.any():  # the rows of known covers, against their cover
+        cid = sch["cover_id"].where(known)
+        kind = cid.map(by_id["schedule"])
+        wrong = known & (kind != "milestones").to_numpy()
+        sctx.add(np.flatnonzero(wrong), "cover_id", "this cover's schedule is not milestones; set schedule = "
+                 "milestones in covers or remove its rows", sch["cover_id"])
+        # the cover's own problems (a bad date or amount) are reported with covers: check only what is known
+        start = pd.to_datetime(cid.map(by_id["start"]), errors="coerce")
+        end = pd.to_datetime(cid.map(by_id["end"]), errors="coerce")
+        dated = sch["date"].notna().to_numpy() & start.notna().to_numpy() & end.notna().to_numpy()
+        outside = known & dated & ~((sch["date"] >= start) & (sch["date"] < end)).to_numpy()
+        for i in np.flatnonzero(outside):
+            sctx.add([i], "date", f"a milestone must lie in [start, end) of its cover "
+                     f"({start.iat[i]:%Y-%m-%d} to {end.iat[i]:%Y-%m-%d})", sch["date"].dt.strftime("%Y-%m-%d"))
+        over = known & (sch["outstanding"] > pd.to_numeric(cid.map(by_id["amount"]), errors="coerce")).to_numpy()
+        sctx.add(np.flatnonzero(over), "outstanding", "outstanding must not exceed the cover's amount",
+                 sch["outstanding"])
     dup = sch["cover_id"].notna() & sch["date"].notna() & sch.duplicated(["cover_id", "date"], keep=False)
     sctx.add(np.flatnonzero(dup.to_numpy()), "date", "one row per cover and date; this date appears twice",
              sch["date"].dt.strftime("%Y-%m-%d"))
@@ -658,7 +779,7 @@ def extend_portfolio(base: Portfolio, path) -> tuple[Portfolio, list[str]]:
     # each new table on its own first: its own rows and lines
     warnings: list[str] = []
     for table, (df, src, offset) in new.items():
-        _, pr = _parse_table(df.copy(), ALL_TABLES[table], src, offset, warnings)
+        _, pr = _parse_table(df.copy(), ALL_TABLES[table], src, offset, warnings, base.date_format)
         problems += [x for x in pr if "has no rows" not in x.rule]
     raise_if(problems, "new covers")
     # then combined with the base: references, uniqueness and contracts across both. The new rows come
@@ -671,7 +792,8 @@ def extend_portfolio(base: Portfolio, path) -> tuple[Portfolio, list[str]]:
             raws[table] = (pd.concat([df.astype(object), old.astype(object)], ignore_index=True), src, offset)
         elif table in TABLES or len(old):
             raws[table] = (old, base.sources.get(table, table), None)
-    out = _build(raws, base.reference, {**base.file_hashes, **{f"new_{k}": v for k, v in hashes.items()}})
+    out = _build(raws, base.reference, {**base.file_hashes, **{f"new_{k}": v for k, v in hashes.items()}},
+                 base.date_format)
     # provenance: the book's files stay under their names, the new ones under new_<table>
     out.sources = {**base.sources, **{f"new_{t}": src for t, (_, src, _) in new.items()}}
     ids = [str(x) for x in _as_text(new["covers"][0]["cover_id"]).dropna()] if "cover_id" in new["covers"][0] else []

@@ -37,7 +37,16 @@ class StoredResult:
             raise InputError([Problem(str(self.dir / f), "results", "not found: a results directory is what "
                                       "`riskmodel run --out DIR` writes; run it (again) with this version")
                               for f in missing], "results")
+        from .outdir import mixed_files
+
+        problems = mixed_files(self.dir, "run")
+        if problems:
+            raise InputError(problems, "results")
         self.provenance = json.loads((self.dir / "run.json").read_text())
+        if "files" not in self.provenance:
+            raise InputError([Problem(str(self.dir / "run.json"), "results", "lists no files with their hashes "
+                                      "(an older riskmodel wrote it): its files cannot be shown to be one run's; "
+                                      "rerun `riskmodel run --out` with this version")], "results")
         self.scenario = Scenario.model_validate_json((self.dir / "scenario.json").read_text())
         self._metrics = pd.read_parquet(self.dir / "metrics.parquet")
         losses = pd.read_parquet(self.dir / "losses.parquet")

@@ -310,22 +310,25 @@ class SimulationResult:
 
     # ---------------------------------------------------------------- output
 
-    def to_dir(self, out: str | Path, thresholds=()) -> Path:
-        """Write metrics.parquet/.csv, losses.parquet and run.json into ``out``."""
-        d = Path(out)
-        d.mkdir(parents=True, exist_ok=True)
+    def to_dir(self, out: str | Path, thresholds=(), force: bool = False) -> Path:
+        """Write metrics.parquet/.csv, losses.parquet, the lifetime tables, scenario.json and run.json into
+        ``out``, all or none (``riskmodel.outdir``); ``force`` writes beside files riskmodel did not write."""
+        from .outdir import write_outputs
+
         m = self.metrics(thresholds=thresholds)
-        m.to_parquet(d / "metrics.parquet", index=False)
-        m.to_csv(d / "metrics.csv", index=False)
-        self.write_losses(d / "losses.parquet")
-        self.lifetime().to_csv(d / "lifetime.csv", index=False)
-        self.cashflows().to_parquet(d / "cashflows.parquet", index=False)
-        self.pricing().to_parquet(d / "pricing.parquet", index=False)
-        self.collateral().to_parquet(d / "collateral.parquet", index=False)
-        self.policy().to_csv(d / "policy.csv", index=False)
-        (d / "scenario.json").write_text(self.scenario.model_dump_json(indent=2) + "\n")
-        (d / "run.json").write_text(json.dumps(self.provenance, indent=2, default=str) + "\n")
-        return d
+        writers = {
+            "metrics.parquet": lambda f: m.to_parquet(f, index=False),
+            "metrics.csv": lambda f: m.to_csv(f, index=False),
+            "losses.parquet": self.write_losses,
+            "lifetime.csv": lambda f: self.lifetime().to_csv(f, index=False),
+            "cashflows.parquet": lambda f: self.cashflows().to_parquet(f, index=False),
+            "pricing.parquet": lambda f: self.pricing().to_parquet(f, index=False),
+            "collateral.parquet": lambda f: self.collateral().to_parquet(f, index=False),
+            "policy.csv": lambda f: self.policy().to_csv(f, index=False),
+            "scenario.json": lambda f: f.write_text(self.scenario.model_dump_json(indent=2) + "\n"),
+        }
+        write_outputs(out, "run", writers, self.provenance, force=force)
+        return Path(out)
 
     def metrics_records(self, thresholds=()) -> list[dict]:
         m = self.metrics(thresholds=thresholds)

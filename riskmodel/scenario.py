@@ -24,7 +24,11 @@ FACTOR_KINDS = ("global", "korea", "region", "country", "sector")
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # inf and nan are no figures: a multiplier or rate of inf reached the kernels as NaN
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+MAX_MULTIPLIER = 1000.0  # a stress multiplier beyond this is a typing error (x1000 turns 0.1% into certainty)
 
 
 class Importance(_Strict):
@@ -43,7 +47,8 @@ class Importance(_Strict):
 
 
 class Simulation(_Strict):
-    horizon_years: float = Field(1.0, gt=0, le=30, description="loss horizon in years: 1 for the capital "
+    horizon_years: float = Field(1.0, ge=1 / 365, le=30, description="loss horizon in years, a day to 30: 1 "
+                                 "for the capital "
                                  "horizon; longer horizons count every loss until then, default times following "
                                  "the PD term structure")
     n_sims: int = Field(100_000, ge=100, le=10**10)
@@ -69,7 +74,8 @@ class Simulation(_Strict):
 
 class Copula(_Strict):
     kind: Literal["gaussian", "student_t"] = "gaussian"
-    dof: float = Field(6.0, gt=0, le=1000, description="degrees of freedom of the Student-t copula")
+    dof: float = Field(6.0, gt=2, le=1000, description="degrees of freedom of the Student-t copula, > 2: the "
+                       "t copula's factors then have a finite variance, which the loadings' R^2 reading assumes")
 
 
 _FX = {  # illustrative: round figures near 2025 market rates; replace with the valuation date's
@@ -96,10 +102,13 @@ class FXRisk(_Strict):
     @model_validator(mode="after")
     def _check(self):
         bad = [k for k, v in self.volatility.items() if not 0 <= v <= 2]
-        bad += [k for k, v in self.shock.items() if not v > 0]
+        bad += [k for k, v in self.shock.items() if not 0 < v <= 100]
         if bad:
-            raise ValueError(f"volatilities must lie in [0, 2] and shocks be > 0; fix {sorted(set(bad))}")
+            raise ValueError(f"volatilities must lie in [0, 2] and shocks in (0, 100]; fix {sorted(set(bad))}")
         return self
+
+
+MAX_FX = 1e6  # reporting-currency units per unit of a currency: beyond it, a typing error
 
 
 class Reporting(_Strict):
@@ -108,11 +117,17 @@ class Reporting(_Strict):
                                  description="units of the reporting currency per unit of each currency")
     fx_risk: FXRisk = FXRisk()
 
+    @field_validator("fx")
+    @classmethod
+    def _rates(cls, fx):
+        bad = [k for k, v in fx.items() if not (len(k) == 3 and k.isalpha() and k.isupper()) or not 0 < v <= MAX_FX]
+        if bad:
+            raise ValueError(f"fx keys must be ISO 4217 codes with rates in (0, {MAX_FX:g}] (units of the reporting "
+                             f"currency per unit); fix {bad}")
+        return fx
+
     @model_validator(mode="after")
     def _fx(self):
-        bad = [k for k, v in self.fx.items() if not (len(k) == 3 and k.isalpha() and k.isupper()) or not v > 0]
-        if bad:
-            raise ValueError(f"fx keys must be ISO 4217 codes with rates > 0; fix {bad}")
         if self.fx.get(self.currency) != 1.0:
             raise ValueError(f"fx[{self.currency!r}] must be 1.0: the reporting currency converts to itself")
         risky = set(self.fx_risk.volatility) | set(self.fx_risk.shock)
@@ -203,8 +218,8 @@ class Factors(_Strict):
 
 
 class PDMultipliers(_Strict):
-    exporter: float = Field(1.0, ge=0)
-    importer: float = Field(1.0, ge=0)
+    exporter: float = Field(1.0, ge=0, le=MAX_MULTIPLIER)
+    importer: float = Field(1.0, ge=0, le=MAX_MULTIPLIER)
     by_kind: dict[Literal["sovereign", "state", "private"], float] = Field(default_factory=dict)
     by_region: dict[str, float] = Field(default_factory=dict)
     by_country: dict[str, float] = Field(default_factory=dict)
@@ -213,9 +228,9 @@ class PDMultipliers(_Strict):
     @model_validator(mode="after")
     def _nonneg(self):
         for name in ("by_kind", "by_region", "by_country", "by_sector"):
-            bad = {k: v for k, v in getattr(self, name).items() if not v >= 0}
+            bad = {k: v for k, v in getattr(self, name).items() if not 0 <= v <= MAX_MULTIPLIER}
             if bad:
-                raise ValueError(f"{name}: multipliers must be >= 0, got {bad}")
+                raise ValueError(f"{name}: multipliers must lie in [0, {MAX_MULTIPLIER:g}], got {bad}")
         return self
 
 
@@ -235,7 +250,8 @@ class CountryEvents(_Strict):
     probability: dict[str, float] = Field(default_factory=dict, description="per-country override; 1 = certain")
     # Judgement: a transfer moratorium or war stops most sovereign payments.
     importer_default_given_event: ByKind = ByKind(sovereign=0.6, state=0.5, private=0.3)
-    call_rate_multiplier: float = Field(10.0, ge=0, description="factor on calls without default after an event")
+    call_rate_multiplier: float = Field(10.0, ge=0, le=MAX_MULTIPLIER,
+                                        description="factor on calls without default after an event")
 
     @field_validator("probability_by_oecd_category")
     @classmethod
@@ -260,11 +276,11 @@ class GuaranteeProbs(_Strict):
     warranty: float = Field(ge=0, le=1)
 
 
-class GuaranteeRates(_Strict):
-    bid: float = Field(ge=0)
-    advance_payment: float = Field(ge=0)
-    performance: float = Field(ge=0)
-    warranty: float = Field(ge=0)
+class GuaranteeRates(_Strict):  # annual intensities of calls without default (tests force calls with 50)
+    bid: float = Field(ge=0, le=100)
+    advance_payment: float = Field(ge=0, le=100)
+    performance: float = Field(ge=0, le=100)
+    warranty: float = Field(ge=0, le=100)
 
 
 class Calls(_Strict):
@@ -281,7 +297,8 @@ class Calls(_Strict):
     # conditional guarantees need proof of default: a quarter of the on-demand rate (judgement)
     rate_without_default_conditional: GuaranteeRates = GuaranteeRates(bid=0.0005, advance_payment=0.001,
                                                                       performance=0.00125, warranty=0.00075)
-    rate_multiplier: float = Field(1.0, ge=0, description="factor on every rate of calls without default "
+    rate_multiplier: float = Field(1.0, ge=0, le=MAX_MULTIPLIER, description="factor on every rate of calls "
+                                   "without default "
                                    "(a stress: a wave of unfair calls); stacked stresses multiply")
 
 
@@ -434,6 +451,10 @@ def _read_toml(path: Path) -> tuple[dict, str]:
         raise InputError([Problem(str(path), "scenario", "is not UTF-8 text")], "scenario") from None
     except tomllib.TOMLDecodeError as exc:
         raise InputError([Problem(str(path), "scenario", f"is not valid TOML: {exc}")], "scenario") from None
+    except RecursionError:  # arrays or tables nested thousands deep: no scenario needs more than a few
+        raise InputError([Problem(str(path), "scenario", "is nested too deeply to read (arrays or tables inside "
+                                  "each other thousands of levels deep); a scenario needs a few levels")],
+                         "scenario") from None
     return data, hashlib.sha256(raw).hexdigest()
 
 
@@ -524,11 +545,10 @@ def _resolve(path: Path, chain: tuple[Path, ...]) -> tuple[dict, list[dict]]:
     deltas, sources = [], []
     for name in parents:
         ppath = path.parent / name
-        if not ppath.is_file() and Path(name).name == "baseline.toml":
-            d, src = {}, [{"path": "builtin:baseline", "sha256": None}]
-        elif not ppath.is_file():
-            raise InputError([Problem(str(path), "scenario", f"extends a file that does not exist: {ppath}",
-                                      "extends", value=name)], "scenario")
+        if not ppath.is_file():
+            raise InputError([Problem(str(path), "scenario", f"extends a file that does not exist: {ppath}; "
+                                      "every scenario starts from the built-in baseline already: drop 'extends' "
+                                      "or put the file there", "extends", value=name)], "scenario")
         else:
             d, src = _resolve(ppath, (*chain, path))
         deltas.append(changes(d))

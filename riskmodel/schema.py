@@ -40,6 +40,9 @@ class Column:
         return f"must be a number in {lo}{a}, {b}{hi}"
 
 
+MAX_AMOUNT = 1e15  # the largest face amount in any currency: beyond it, a unit or typing error (1e15 won: 1,000 trn)
+
+
 @dataclass(frozen=True)
 class TableSchema:
     name: str
@@ -102,14 +105,16 @@ COVERS = TableSchema(
         Column("exporter_id", "id", doc="must exist in exporters"),
         Column("importer_id", "id", doc="must exist in importers"),
         Column("product", "choice", choices=PRODUCTS, doc="bid, advance_payment, performance, warranty or credit"),
-        Column("amount", "number", low=0.0, low_open=True, doc="face amount in `currency`, > 0"),
+        Column("amount", "number", low=0.0, low_open=True, high=MAX_AMOUNT,
+               doc="face amount in `currency`, > 0 and at most 1e15 (a larger figure is a unit or typing error)"),
         Column("currency", "code3", doc="ISO 4217 code with a rate in the scenario's [reporting.fx]"),
         Column("insured_share", "number", low=0.0, high=1.0, low_open=True, doc="share of the loss the agency bears"),
         Column("start", "date", doc="date the cover starts"),
         Column("end", "date", doc="date the cover ends, after `start`"),
         Column("on_demand", "bool", required=False, default=True,
                doc="on-demand (true) or conditional (false) guarantee; default true"),
-        Column("premium_rate", "number", required=False, low=0.0, doc="annual premium on the outstanding"),
+        Column("premium_rate", "number", required=False, low=0.0, high=1.0,
+               doc="annual premium on the outstanding, a share in [0, 1] (0.008 is 0.8% a year)"),
         Column("collateral_without", "number", required=False, low=0.0, high=1.0,
                doc="collateral the bank would ask without the cover, share of amount"),
         Column("collateral_with", "number", required=False, low=0.0, high=1.0,
@@ -133,7 +138,7 @@ SCHEDULES = TableSchema(
     columns=(
         Column("cover_id", "id", doc="a cover whose schedule is milestones"),
         Column("date", "date", doc="date from which the outstanding applies, in [start, end) of the cover"),
-        Column("outstanding", "number", required=False, low=0.0,
+        Column("outstanding", "number", required=False, low=0.0, high=MAX_AMOUNT,
                doc="outstanding from `date`, in the cover's currency (at most its amount)"),
         Column("outstanding_share", "number", required=False, low=0.0, high=1.0,
                doc="outstanding from `date` as a share of the amount; give this or `outstanding`"),

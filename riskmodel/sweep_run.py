@@ -78,14 +78,19 @@ class _Serial:
     """This process: pieces run as they are submitted (the reference)."""
 
     class _Done:
-        def __init__(self, value):
-            self._v = value
+        def __init__(self, value, error=None):
+            self._v, self._error = value, error
 
         def result(self):
+            if self._error is not None:  # raised where a pool's future raises: at result()
+                raise self._error
             return self._v
 
     def submit(self, fn, *args):
-        return self._Done(fn(*args))
+        try:
+            return self._Done(fn(*args))
+        except Exception as exc:  # noqa: BLE001 - handed to the caller with the piece, as futures do
+            return self._Done(None, exc)
 
     def wait_any(self, futures):
         return list(futures)
@@ -179,6 +184,8 @@ def run_sweep(sweep: Sweep, out, kind: str = "local", workers: int = 1, schedule
     try:
         pf = ex.scatter(sweep.portfolio)
         pending: dict = {}
+        failed: dict[str, str] = {}
+        store.clear_errors(p.id for p in todo)  # tried again now
         results: dict[str, list] = {}
         need: dict[str, int] = {}
         for p in todo:
@@ -193,7 +200,17 @@ def run_sweep(sweep: Sweep, out, kind: str = "local", workers: int = 1, schedule
             while pending:
                 for fut in ex.wait_any(list(pending)):
                     p, j, n = pending.pop(fut)
-                    results[p.id][j] = fut.result()
+                    if p.id in failed:
+                        continue
+                    try:
+                        results[p.id][j] = fut.result()
+                    except Exception as exc:  # noqa: BLE001 - a point's failure is recorded, the sweep goes on
+                        failed[p.id] = f"{type(exc).__name__}: {exc}"
+                        store.write_error(p.id, p.scenario.name, failed[p.id])
+                        results.pop(p.id, None)
+                        if tick:
+                            tick(n, True)
+                        continue
                     need[p.id] -= 1
                     if need[p.id] == 0:
                         metrics, method = merge_point(results.pop(p.id), p.scenario, spec.levels, spec.metrics)
@@ -203,8 +220,8 @@ def run_sweep(sweep: Sweep, out, kind: str = "local", workers: int = 1, schedule
                         tick(n, need[p.id] == 0)
     finally:
         ex.close()
-    return {"points": len(sweep.points), "ran": len(todo), "skipped": len(sweep.points) - len(todo),
-            "seconds": time.perf_counter() - t0}
+    return {"points": len(sweep.points), "ran": len(todo) - len(failed), "skipped": len(sweep.points) - len(todo),
+            "failed": failed, "seconds": time.perf_counter() - t0}
 
 
 @contextmanager

@@ -4,6 +4,7 @@ A sweep file (TOML)::
 
     name = "programme-stress"
     portfolio = "../riskmodel/data/sample"   # default: the bundled sample (paths are relative to this file)
+    date_format = "%d/%m/%Y"                # the portfolio's dates when not YYYY-MM-DD (never guessed)
     base = "baseline.toml"                  # default: the built-in baseline
     seed = 2026
     n_sims = 20000                          # per point
@@ -31,6 +32,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import math
 import json
 import tomllib
 from dataclasses import dataclass, field
@@ -53,11 +55,15 @@ class _StackSpec(BaseModel):
     stack: list[str] = Field(min_length=1)
 
 
+MAX_POINTS = 10_000  # a sweep larger than this is a typing error (1,000 x 1,000 took 80 s and 4 GB to expand)
+
+
 class SweepSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = "sweep"
     description: str = ""
     portfolio: str | None = None
+    date_format: str | None = Field(None, description="the form of the portfolio's text dates when not YYYY-MM-DD")
     base: str | None = None
     seed: int = Field(1, ge=0, lt=2**63)
     n_sims: int = Field(20_000, ge=100, le=10**9)
@@ -160,15 +166,16 @@ def resolve(spec: SweepSpec, here: Path, source: str = "<sweep>", spec_sha256: s
     from .cli import bundled_sample
 
     problems: list[Problem] = []
-    portfolio = load_portfolio(here / spec.portfolio if spec.portfolio else bundled_sample())
+    portfolio = load_portfolio(here / spec.portfolio if spec.portfolio else bundled_sample(),
+                               date_format=spec.date_format)
     pf_sha = portfolio.content_hash
 
     def delta_of(name: str, key: str) -> dict:
         p = here / name
-        if not p.is_file() and Path(name).name == "baseline.toml":
-            return {}
         if not p.is_file():
-            problems.append(Problem(source, "sweep", f"scenario file not found: {p}", key, value=name))
+            problems.append(Problem(source, "sweep", f"scenario file not found: {p} (paths are relative to the "
+                                    "sweep file; without 'base' the built-in baseline is the base)", key,
+                                    value=name))
             return {}
         return scenario_delta(p)[0]
 
@@ -184,6 +191,16 @@ def resolve(spec: SweepSpec, here: Path, source: str = "<sweep>", spec_sha256: s
     if problems:
         raise InputError(problems, "sweep")
     names = list(spec.grid)
+    count = len(stacks) * math.prod(len(spec.grid[k]) for k in names)  # before expanding anything
+    if count > MAX_POINTS:
+        sizes = " x ".join([f"{len(stacks)} scenarios"] + [f"{len(spec.grid[k])} {k}" for k in names])
+        raise InputError([Problem(source, "sweep", f"the grid gives {count:,} points ({sizes}), more than the "
+                                  f"{MAX_POINTS:,} a sweep may hold: thin the grid or split the sweep", "grid")],
+                         "sweep")
+    empty = [k for k in names if not spec.grid[k]]
+    if empty:
+        raise InputError([Problem(source, "sweep", "a grid key needs at least one value", f"grid.{k}")
+                          for k in empty], "sweep")
     combos = list(itertools.product(*(spec.grid[k] for k in names))) or [()]
     points, seen = [], {}
     sim = {"n_sims": spec.n_sims, "levels": spec.levels, "method": spec.method}

@@ -66,6 +66,23 @@ class Store:
             os.fsync(fh.fileno())
         os.replace(tmp, d / PART)
 
+    def write_error(self, point_id: str, name: str, message: str) -> None:
+        """Record a point that failed (``errors.json``: id, name, message); a rerun tries it again."""
+        f = self.root / "errors.json"
+        errors = json.loads(f.read_text()) if f.is_file() else {}
+        errors[point_id] = {"point": name, "error": message}
+        self._atomic_write(f, (json.dumps(errors, indent=2) + "\n").encode())
+
+    def clear_errors(self, ids) -> None:
+        f = self.root / "errors.json"
+        if f.is_file():
+            errors = {k: v for k, v in json.loads(f.read_text()).items() if k not in set(ids)}
+            self._atomic_write(f, (json.dumps(errors, indent=2) + "\n").encode())
+
+    def errors(self) -> dict:
+        f = self.root / "errors.json"
+        return json.loads(f.read_text()) if f.is_file() else {}
+
     @staticmethod
     def _atomic_write(path: Path, data: bytes) -> None:
         tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")

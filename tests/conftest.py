@@ -59,7 +59,13 @@ def family_wise() -> tuple[float, float]:
     return LEDGER["k_checks"] * _PER_K_CHECK + own, own
 
 
+FUZZ: dict[str, dict[str, int]] = {}  # test_fuzz.py's outcomes by family, printed with the summary
+
+
 def pytest_terminal_summary(terminalreporter):
+    for family, counts in FUZZ.items():
+        terminalreporter.write_line(f"fuzz {family}: {sum(counts.values())} cases, "
+                                    + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
     total, own = family_wise()
     if LEDGER["k_checks"] or own:
         terminalreporter.write_line(

@@ -139,7 +139,7 @@ def test_cli_contributions_and_concentration_write_tables(tmp_path):
     assert r.exit_code == 2 and "cannot segment by 'planet'" in r.output
     r = CliRunner().invoke(cli, ["concentration", "--sims", "4000", "--quiet", "--out", str(tmp_path / "k")])
     assert r.exit_code == 0, r.output
-    assert {"concentration.parquet", "herfindahl.csv", "top.parquet", "limits.parquet", "run.json"} <= {
+    assert {"concentration.parquet", "herfindahl.csv", "top.parquet", "limits.parquet", "concentration.json"} <= {
         p.name for p in (tmp_path / "k").iterdir()}
 
 

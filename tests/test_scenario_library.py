@@ -85,7 +85,7 @@ def test_stacking_multiplies_multipliers_takes_larger_probabilities_and_later_va
 
 def test_extends_a_list_stacks_and_the_file_overrides(tmp_path):
     for name in ("a", "b"):
-        (tmp_path / f"{name}.toml").write_text(f'extends = "baseline.toml"\nname = "{name}"\n'
+        (tmp_path / f"{name}.toml").write_text(f'name = "{name}"\n'
                                                f"[pd_multipliers]\nexporter = {2.0 if name == 'a' else 3.0}\n")
     (tmp_path / "ab.toml").write_text('extends = ["a.toml", "b.toml"]\nname = "ab"\n[lgd.credit]\nmean = 0.9\n')
     sc = rm.load_scenario(tmp_path / "ab.toml")

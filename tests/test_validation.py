@@ -32,7 +32,7 @@ def _find(problems, table, column, text):
 CASES = [
     # (table, row, column, bad value, column named in the problem, rule text)
     ("covers", 3, "amount", "abc", "amount", "finite number"),
-    ("covers", 4, "amount", -5.0, "amount", "(0, inf]"),
+    ("covers", 4, "amount", -5.0, "amount", "(0, 1e+15]"),
     ("covers", 0, "insured_share", 1.5, "insured_share", "(0, 1]"),
     ("covers", 1, "product", "loan", "product", "must be one of"),
     ("covers", 2, "currency", "usd1", "currency", "ISO 4217"),

@@ -111,7 +111,7 @@ def test_cli_whatif_prints_writes_and_reports_bad_files(tmp_path):
     assert "what-if: 1 new cover(s)" in r.output and "change" in r.output
     t = pd.read_parquet(tmp_path / "out" / "whatif.parquet")
     assert set(t["metric"]) == {"el", "var", "es", "ec"}
-    assert json.loads((tmp_path / "out" / "run.json").read_text())["n_sims"] == 3000
+    assert json.loads((tmp_path / "out" / "whatif.json").read_text())["n_sims"] == 3000
     bad = new.assign(product="bond", amount="-5")
     bad.to_csv(tmp_path / "bad.csv", index=False)
     r = CliRunner().invoke(cli, ["whatif", "--add", str(tmp_path / "bad.csv"), "--quiet",

@@ -165,11 +165,41 @@ def gamma_nb(shape, k0, k1, sim, stream, item, sub0):
 
 
 @helper
+def log_gamma_nb(shape, k0, k1, sim, stream, item, sub0):
+    """The log of ``gamma_nb``'s draw on the same counters, without its underflow: for a small shape the
+    boost ``U**(1/shape)`` rounds to 0 (shape 0.002 and U < 0.25), the log stays finite."""
+    log_boost = 0.0
+    a = shape
+    if shape < 1.0:
+        a = shape + 1.0
+    d = a - 1.0 / 3.0
+    c = 1.0 / math.sqrt(9.0 * d)
+    for i in range(_MAX_ATTEMPTS):
+        u0, u1 = uniform2_nb(k0, k1, sim, stream, item, sub0 + 2 * i)
+        if i == 0 and shape < 1.0:
+            _, ub = uniform2_nb(k0, k1, sim, stream, item, sub0 + 1)
+            log_boost = math.log(ub) / shape
+        x = ndtri_nb(u0)
+        v = 1.0 + c * x
+        if v <= 0.0:
+            continue
+        v = v * v * v
+        if math.log(u1) < 0.5 * x * x + d - d * v + d * math.log(v):
+            return math.log(d * v) + log_boost
+    return math.log(d) + log_boost
+
+
+@helper
 def beta_nb(a, b, k0, k1, sim, stream, item):
-    """Beta(a, b) as G_a / (G_a + G_b); the two gammas use disjoint counter ranges."""
+    """Beta(a, b) as G_a / (G_a + G_b); the two gammas use disjoint counter ranges. When both underflow to 0
+    (shapes near 0: a beta LGD with its sd close to the bound) the same draws are taken in logs."""
     ga = gamma_nb(a, k0, k1, sim, stream, item, 0)
     gb = gamma_nb(b, k0, k1, sim, stream, item, 1 << 16)
-    return ga / (ga + gb)
+    if ga + gb > 0.0:
+        return ga / (ga + gb)
+    la = log_gamma_nb(a, k0, k1, sim, stream, item, 0)
+    lb = log_gamma_nb(b, k0, k1, sim, stream, item, 1 << 16)
+    return 1.0 / (1.0 + math.exp(lb - la))
 
 
 @helper
