@@ -63,12 +63,15 @@ class Capacity:
         return f"<pre>{html.escape(str(self))}</pre>" + table
 
     def __str__(self) -> str:
+        from .units import money, money_unit
+
         r = self.table.iloc[0]
-        return (f"capacity ({r.measure} at {r.level:g}, budget {r.budget:,.0f}): {r.scale:.4g} x the new covers "
-                f"= {r.capacity:,.0f} of insured exposure (se {r.capacity_se:,.0f}; {r.scale_ci_low:.4g} to "
-                f"{r.scale_ci_high:.4g} x)\nmeasure without them {r.measure_base:,.0f} (se {r.measure_base_se:,.0f}); "
-                f"at capacity "
-                f"{r.measure_at_capacity:,.0f} (se {r.measure_at_capacity_se:,.0f})")
+        f, unit = money_unit(max(r.budget, r.capacity), self.provenance.get("reporting_currency", ""))
+        return (f"capacity ({r.measure} at {r.level:g}, budget {money(r.budget, f)}; amounts in {unit}): "
+                f"{r.scale:.4g} x the new covers = {money(r.capacity, f)} of insured exposure (se "
+                f"{money(r.capacity_se, f)}; {r.scale_ci_low:.4g} to {r.scale_ci_high:.4g} x)\nmeasure without "
+                f"them {money(r.measure_base, f)} (se {money(r.measure_base_se, f)}); at capacity "
+                f"{money(r.measure_at_capacity, f)} (se {money(r.measure_at_capacity_se, f)})")
 
 
 def _segment_mask(portfolio: Portfolio, segment: dict[str, str]) -> np.ndarray:

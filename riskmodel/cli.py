@@ -93,10 +93,14 @@ def run_main(portfolio=None, scenario=None, sims=None, seed=None, levels=None, t
     else:
         click.echo(result.summary())
         if thresholds:
+            from .units import money_unit
+
+            f, unit = money_unit(result.model.total_ead, result.scenario.reporting.currency)
             m = result.metrics(thresholds=thresholds)
+            t = m[m.metric == "p_exceed"][["level", "value", "se", "ci_low", "ci_high"]].copy()
+            t.insert(0, f"threshold ({unit})", [f"{x / f:,.3f}" for x in t.pop("level")])
             click.echo("\nprobability that the loss exceeds a threshold:")
-            click.echo(m[m.metric == "p_exceed"][["level", "value", "se", "ci_low", "ci_high"]]
-                       .rename(columns={"level": "threshold"}).to_string(index=False))
+            click.echo(t.to_string(index=False))
         if out:
             click.echo(f"\nwrote {Path(out) / 'metrics.parquet'}, metrics.csv, losses.parquet, lifetime.csv, "
                        f"cashflows.parquet, pricing.parquet, collateral.parquet, policy.csv, scenario.json, run.json")
@@ -280,12 +284,19 @@ def sweep_report_main(store, metric="ec", level=None, out=None, json_out=False) 
     if json_out:
         click.echo(_records(table))
         return 0
+    from .units import money_unit
+
     lv = "" if table["level"].isna().all() else f" at {table['level'].iloc[0]:g}"
-    click.echo(f"{metric.upper()}{lv} by point, ranked; change against the base point (errors in quadrature: "
-               f"points run on their own seeds)")
+    f, unit = money_unit(float(table["value"].abs().max()) if len(table) else 1.0, "")
+    unit = unit or "units"
+    click.echo(f"{metric.upper()}{lv} by point, ranked, in {unit} of the reporting currency; change against the "
+               f"base point (errors in quadrature: points run on their own seeds)")
     view = table.drop(columns=["metric", "level", "point", "ci_low", "ci_high", "warning"])
+    for c in ("value", "se", "base_value", "base_se", "change", "change_se"):
+        if c in view.columns:
+            view[c] = view[c] / f
     view["!"] = np.where(table["warning"] != "", "*", "")
-    click.echo(view.to_string(index=False, float_format=lambda v: f"{v:,.4g}"))
+    click.echo(view.to_string(index=False, float_format=lambda v: f"{v:,.3f}"))
     flagged = table[table["warning"] != ""]
     for r in flagged.itertuples():
         click.echo(f"* {r.label} {r.point}: {r.warning}")

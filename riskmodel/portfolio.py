@@ -476,7 +476,8 @@ def _parse_column(raw: pd.DataFrame, col: Column, ctx: _Ctx, date_format: str | 
 
     if col.kind in ("id", "text"):
         out = _as_text(s).where(~missing, None)
-        control = out.fillna("").str.contains(r"[\x00-\x08\x0b-\x1f\x7f]", regex=True).to_numpy(dtype=bool)
+        control = (out.fillna("").astype("string[pyarrow]")  # vectorised: a Python pass costs 0.25 s per 100k
+                   .str.contains(r"[\x00-\x08\x0b-\x1f\x7f]", regex=True).to_numpy(dtype=bool))
         ctx.add(np.flatnonzero(control), col.name, "contains a control character (such as NUL): remove it; ids "
                 "and text are printable", s)
         if col.default is not None:
@@ -496,9 +497,12 @@ def _parse_column(raw: pd.DataFrame, col: Column, ctx: _Ctx, date_format: str | 
     if col.kind == "number":
         out = _as_number(s)
         bad = ~missing & out.isna().to_numpy()
-        text = s.astype(object).map(lambda v: v.strip() if isinstance(v, str) else "")
-        excel_error = bad & text.str.fullmatch(EXCEL_ERRORS).fillna(False).to_numpy(dtype=bool)
-        formula = bad & ~excel_error & text.str.startswith("=").to_numpy(dtype=bool)
+        excel_error, formula = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+        if bad.any():  # name the cause of the bad cells only (a per-cell pass over a million rows costs seconds)
+            rows = np.flatnonzero(bad)
+            text = pd.Series([v.strip() if isinstance(v, str) else "" for v in s.iloc[rows]], dtype=object)
+            excel_error[rows] = text.str.fullmatch(EXCEL_ERRORS).fillna(False).to_numpy(dtype=bool)
+            formula[rows] = text.str.startswith("=").to_numpy(dtype=bool) & ~excel_error[rows]
         ctx.add(np.flatnonzero(excel_error), col.name, "is an Excel error value, not a number: fix the formula "
                 "that gives it in the workbook", s)
         ctx.add(np.flatnonzero(formula), col.name, "is a formula, not its value: save the values (in Excel, "

@@ -21,7 +21,7 @@ import pandas as pd
 from . import __version__
 from .errors import InputError, Problem
 from .estimators import Estimate, LossSample
-from .results import money_unit
+from .units import money_unit
 from .scenario import Scenario
 
 REQUIRED = ("metrics.parquet", "losses.parquet", "run.json", "scenario.json")
@@ -125,6 +125,17 @@ def _marked(df: pd.DataFrame) -> pd.DataFrame:
     return df.drop(columns=["warning"]).assign(**{"!": np.where(w != "", "*", "")})
 
 
+def _policy_in_unit(policy: pd.DataFrame, f: float, unit: str, ccy: str) -> pd.DataFrame:
+    """The policy table with its money rows (unit the currency, or currency-years) in the report's unit."""
+    d = policy.drop(columns=["scenario"]).copy()
+    for suffix, name in (("", unit), ("-years", f"{unit}-years")):
+        rows = d["unit"] == f"{ccy}{suffix}"
+        for c in ("value", "se", "ci_low", "ci_high"):
+            d.loc[rows, c] = d.loc[rows, c] / f
+        d.loc[rows, "unit"] = name
+    return d
+
+
 def _table(df: pd.DataFrame, scale: float = 1.0, money: tuple[str, ...] = ()) -> str:
     d = df.copy()
     for c in d.columns:
@@ -150,6 +161,7 @@ def build_report(results_dir: str | Path) -> str:
 
     r = StoredResult(results_dir)
     f, unit = r._unit()
+    ccy = r.scenario.reporting.currency
     p = r.provenance
     name = html.escape(r.scenario.name)
     parts = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>riskmodel report: {name}</title>"
@@ -188,7 +200,7 @@ def build_report(results_dir: str | Path) -> str:
         parts += ["<h2>Lifetime</h2>", _table(_marked(life).drop(columns=["scenario"]), f,
                                               ("value", "se", "ci_low", "ci_high"))]
     if policy is not None:
-        parts += ["<h2>What the programme buys</h2>", _table(policy.drop(columns=["scenario"]))]
+        parts += ["<h2>What the programme buys</h2>", _table(_policy_in_unit(policy, f, unit, ccy))]
     if pricing is not None:
         cols = ["cover_id", "ead", "premium_pv", "el_pv", "capital", "capital_charge_pv", "premium_rate",
                 "risk_adjusted_rate", "risk_adjusted_rate_se", "adequate"]

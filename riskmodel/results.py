@@ -19,15 +19,7 @@ import pandas as pd
 from . import __version__, lifetime
 from .estimators import Estimate, LossSample
 from .schema import COUNT_COLUMNS, LOSS_COMPONENTS, LOSSES_SCHEMA, METRICS_SCHEMA, conform
-
-
-def money_unit(scale: float, ccy: str) -> tuple[float, str]:
-    """(divisor, name) for amounts of about ``scale``: thousands, millions, billions or trillions of ``ccy``."""
-    scale = max(scale, 1.0)
-    for f, name in ((1e12, "tn"), (1e9, "bn"), (1e6, "m"), (1e3, "k")):
-        if scale / f >= 100:
-            return f, f"{ccy} {name}"
-    return 1.0, ccy
+from .units import money_unit
 
 
 def metrics_table(s: LossSample, scenario: str, levels, thresholds=()) -> pd.DataFrame:

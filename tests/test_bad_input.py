@@ -414,3 +414,37 @@ def test_a_point_that_crashes_is_recorded_and_the_sweep_goes_on(tmp_path, monkey
     r = _invoke("sweep", spec, "--out", store, "--quiet")  # a rerun tries the failed point again
     assert r.exit_code == 0, r.output
     assert json.loads((store / "errors.json").read_text()) == {} and Store(store).read()["point"].nunique() == 3
+
+
+# ---------------------------------------------------------------- one unit on screen
+
+
+def test_every_printed_table_shows_money_in_the_runs_unit(tmp_path):
+    r = _invoke("run", "--sims", 2000, "--quiet", "--method", "plain", "--thresholds", "5e10")
+    assert r.exit_code == 0 and "threshold (KRW bn)" in r.output and "50.000" in r.output
+    assert "e+10" not in r.output
+    r = _invoke("capacity", "--budget", "2e11", "--segment", "product=performance", "--sims", 2000, "--quiet",
+                "--method", "plain")
+    assert r.exit_code == 0 and "amounts in KRW bn" in r.output and "budget 200.000" in r.output, r.output
+    spec = _sweep(tmp_path, '"calls.rate_multiplier" = [1.0, 2.0]')
+    assert _invoke("sweep", spec, "--out", tmp_path / "store", "--quiet").exit_code == 0
+    r = _invoke("sweep-report", tmp_path / "store", "--metric", "el")
+    assert r.exit_code == 0 and "of the reporting currency" in r.output and "e+" not in r.output, r.output
+
+
+def test_the_reports_policy_section_is_in_the_reports_unit(tmp_path):
+    d = tmp_path / "res"
+    _run_into(d, "--horizon", "3y")
+    html = tmp_path / "r.html"
+    assert _invoke("report", d, "-o", html).exit_code == 0
+    text = html.read_text()
+    section = text.split("<h2>What the programme buys</h2>", 1)[1].split("<h2>", 1)[0]
+    assert "KRW bn" in section and "e+" not in section
+
+
+def test_a_sweep_grid_of_bad_values_is_refused_whole_before_the_store_exists(tmp_path):
+    spec = _sweep(tmp_path, '"reporting.fx.USD" = [1400.0, "abc", -1]\n"copula.dof" = [0.5]')
+    r = _invoke("sweep", spec, "--out", tmp_path / "store", "--quiet")
+    assert r.exit_code == 2 and "Traceback" not in r.output
+    assert "reporting.fx.USD" in r.output and "copula.dof" in r.output and "greater than 2" in r.output
+    assert not (tmp_path / "store").exists()
