@@ -9,7 +9,7 @@ Public API (a contract: see README):
     result.contributions(by=..., measure=..., level=...), result.concentration(limits=...)
     whatif(portfolio, scenario, new_covers) -> WhatIf
 """
-__version__ = "0.6.0"
+__version__ = "0.7.0"
 
 # Names load on first use (PEP 562), so that `import riskmodel` and the command line start without numba,
 # scipy or pandas: `riskmodel --help` costs a Python start, not the whole library.
