@@ -8,12 +8,12 @@ from __future__ import annotations
 import json
 import math
 import sys
-from importlib import resources
 from pathlib import Path
 
 import click
 
 from .errors import InputError, Problem
+from .paths import bundled_sample  # noqa: F401 - part of the CLI module's interface (notebooks, benchmarks)
 
 
 def check_target(out, force: bool = False) -> None:
@@ -25,8 +25,6 @@ def check_target(out, force: bool = False) -> None:
 EXIT_INPUT = 2
 
 
-def bundled_sample() -> Path:
-    return Path(str(resources.files("riskmodel") / "data" / "sample"))
 
 
 def _horizon(text: str | None) -> float | None:

@@ -15,7 +15,7 @@ Carlo error where it has one:
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -25,8 +25,15 @@ from .estimators import Estimate, LossSample
 from .schema import CASHFLOWS_SCHEMA, COLLATERAL_SCHEMA, METRICS_SCHEMA, POLICY_SCHEMA, PRICING_COLUMNS, conform
 from .schedules import DAYS_PER_YEAR
 
-if TYPE_CHECKING:
-    from .results import SimulationResult
+class SimulationResult(Protocol):
+    """What the lifetime tables read of a run (``results.SimulationResult`` provides it; named here rather
+    than imported, so that results -> lifetime is the only direction)."""
+    n_sims: int
+    model: Any
+    scenario: Any
+    portfolio: Any
+    weights: Any
+    strata: Any
 
 BANDS = (0.05, 0.5, 0.95, 0.995)
 FLOWS = ("claims", "recoveries", "net")

@@ -10,6 +10,7 @@ average PD near the 3.7% accident rate of KODIT-guaranteed SMEs.
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -144,8 +145,6 @@ def sample_portfolio(n_covers: int = 400, seed: int = 2026, **kw) -> Portfolio:
 
 
 def write_sample(out, n_covers: int = 400, seed: int = 2026, fmt: str = "csv", **kw):
-    from pathlib import Path
-
     d = Path(out)
     d.mkdir(parents=True, exist_ok=True)
     for name, df in sample_frames(n_covers, seed, **kw).items():

@@ -163,7 +163,7 @@ def load_sweep(path: str | Path) -> Sweep:
 
 
 def resolve(spec: SweepSpec, here: Path, source: str = "<sweep>", spec_sha256: str = "") -> Sweep:
-    from .cli import bundled_sample
+    from .paths import bundled_sample
 
     problems: list[Problem] = []
     portfolio = load_portfolio(here / spec.portfolio if spec.portfolio else bundled_sample(),
