@@ -93,3 +93,26 @@ def test_beta_sampler_matches_its_distribution():
     x = np.array([d.beta_nb(a, b, k0, k1, s, 6, 0) for s in range(20_000)])
     own_rate(1e-4, "Kolmogorov-Smirnov")
     assert stats.kstest(x, "beta", args=(a, b)).pvalue > 1e-4
+
+
+def test_the_kernel_cache_is_riskmodels_own(tmp_path, monkeypatch):
+    """riskmodel's kernels cache in their own directory; importing riskmodel leaves numba's process-wide
+    CACHE_DIR alone, so another package's cached function lands where numba would put it anyway."""
+    import importlib
+    import os
+    import sys
+
+    from numba.core import config
+
+    import riskmodel.kernels as k
+
+    assert config.CACHE_DIR in ("", os.environ.get("NUMBA_CACHE_DIR", ""))
+    assert any(p.startswith("kernels_") for p in os.listdir(k.CACHE_DIR))
+    (tmp_path / "other_pkg_mod.py").write_text("from numba import njit\n\n@njit(cache=True)\ndef f(x):\n"
+                                               "    return x + 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    mod = importlib.import_module("other_pkg_mod")
+    assert mod.f(1) == 2
+    assert not any(p.startswith(tmp_path.name) for p in os.listdir(k.CACHE_DIR))
+    assert list((tmp_path / "__pycache__").glob("other_pkg_mod.f-*.nbi"))  # numba's own in-tree cache
+    sys.modules.pop("other_pkg_mod", None)

@@ -1,4 +1,5 @@
-"""Numba kernels: arrays in, arrays out. No pandas, no I/O, no global state.
+"""Numba kernels: arrays in, arrays out. No pandas, no I/O, no global state (the on-disk cache of these
+kernels is placed by a locator that matches their files only).
 
 Naming convention (kept in every kernel module):
 
@@ -17,7 +18,7 @@ import hashlib as _hashlib
 import os as _os
 from pathlib import Path as _Path
 
-from numba.core import config as _numba_config
+from numba.core import caching as _caching
 
 
 def _kernel_source_hash() -> str:
@@ -39,4 +40,23 @@ def _cache_dir() -> str:
 
 KERNEL_SOURCE_HASH = _kernel_source_hash()
 CACHE_DIR = _cache_dir()
-_numba_config.CACHE_DIR = CACHE_DIR  # must precede the decorations in jit.py and the kernel modules
+_KERNELS = _os.path.dirname(_os.path.abspath(__file__))
+
+
+class _KernelCacheLocator(_caching.UserProvidedCacheLocator):
+    """Caches riskmodel's kernels, and only them, in ``CACHE_DIR``: setting numba's process-wide
+    ``config.CACHE_DIR`` sent every other package's cached functions there too."""
+
+    def __init__(self, py_func, py_file):
+        super().__init__(py_func, py_file)
+        self._cache_path = _os.path.join(CACHE_DIR, self.get_suitable_cache_subpath(py_file))
+
+    @classmethod
+    def from_function(cls, py_func, py_file):
+        if _os.path.dirname(_os.path.abspath(py_file)) != _KERNELS:
+            return None  # someone else's function: numba's own locators decide
+        return _caching._SourceFileBackedLocatorMixin.from_function.__func__(cls, py_func, py_file)
+
+
+if _KernelCacheLocator not in _caching.CacheImpl._locator_classes:  # must precede the kernels' decorations
+    _caching.CacheImpl._locator_classes.insert(0, _KernelCacheLocator)
