@@ -184,7 +184,7 @@ def contributions_main(by="country", measure="es", level=None, band=None, top=No
     if json_out:
         click.echo(_records(shown))
         return 0
-    f, unit = result._unit()
+    f, unit = result.money_unit()
     lv = "" if measure == "el" else f" at {table['level'].iloc[0]:g}"
     click.echo(f"Euler contributions to {measure.upper()}{lv} by {table['by'].iloc[0]} ({unit}); portfolio "
                f"{total / f:,.3f}; {result.n_sims:,} simulations, seed {result.seed}")

@@ -118,7 +118,7 @@ def concentration_table(result, limits=None, top: int = 10, level: float | None 
     top_df = pd.concat(tops, ignore_index=True)
     limits_df = _check(shares, lim, attrs) if lim is not None else _check(shares, _empty_limits(), attrs)
     return Concentration(shares, conform(pd.DataFrame(hhi).assign(scenario=result.scenario.name),
-                                         HERFINDAHL_SCHEMA), top_df, limits_df, result._unit())
+                                         HERFINDAHL_SCHEMA), top_df, limits_df, result.money_unit())
 
 
 def _empty_limits() -> pd.DataFrame:

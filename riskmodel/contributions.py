@@ -85,7 +85,7 @@ class _TailView:
             self.seg = self.seg.astype(np.int64)
             n_rows = self.sims.size
         else:
-            tail = result._tail(threshold)
+            tail = result.tail(threshold)
             keep = result.total_loss[tail.sims] >= threshold  # the cached tail may reach lower
             n_rows = int(keep.sum())
             self.sims = tail.sims[keep]

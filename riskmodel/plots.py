@@ -42,7 +42,7 @@ def _figure(title: str) -> tuple[Figure, object]:
 
 
 def _unit(result) -> tuple[float, str]:
-    return result._unit()
+    return result.money_unit()
 
 
 def _z(result) -> float:

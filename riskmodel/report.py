@@ -104,7 +104,8 @@ class StoredResult:
         c.attrs["portfolio_value"] = float(c["value"].sum())
         return c
 
-    def _unit(self) -> tuple[float, str]:
+    def money_unit(self) -> tuple[float, str]:
+        """(divisor, name) of the unit money is shown in, as ``SimulationResult.money_unit``."""
         pricing = self._optional("pricing.parquet")
         scale = float(pricing["ead"].sum()) if pricing is not None else float(np.max(self.sample.x))
         return money_unit(scale, self.scenario.reporting.currency)
@@ -160,7 +161,7 @@ def build_report(results_dir: str | Path) -> str:
     from . import plots
 
     r = StoredResult(results_dir)
-    f, unit = r._unit()
+    f, unit = r.money_unit()
     ccy = r.scenario.reporting.currency
     p = r.provenance
     name = html.escape(r.scenario.name)

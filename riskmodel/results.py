@@ -243,8 +243,9 @@ class SimulationResult:
 
         return concentration_table(self, limits, top, level)
 
-    def _tail(self, threshold: float):
-        """The claims of every simulation losing at least ``threshold``, replayed once and kept."""
+    def tail(self, threshold: float):
+        """The claims of every simulation losing at least ``threshold`` (a ``tail.Tail``: simulations,
+        rows, covers and losses), replayed once and kept; a later call at a higher threshold reuses it."""
         from .tail import replay_tail
 
         cached = getattr(self, "_tail_cache", None)
@@ -329,11 +330,13 @@ class SimulationResult:
             r["level"] = None if pd.isna(r["level"]) else float(r["level"])
         return recs
 
-    def _unit(self) -> tuple[float, str]:
+    def money_unit(self) -> tuple[float, str]:
+        """(divisor, name) of the unit money is shown in: the reporting currency scaled to the insured exposure
+        (``KRW bn`` for the sample); every printed table and figure of this run uses it."""
         return money_unit(self.model.total_ead, self.scenario.reporting.currency)
 
     def summary(self) -> str:
-        f, unit = self._unit()
+        f, unit = self.money_unit()
         sim = self.scenario.simulation
         ci = int(round(sim.ci_level * 100))
         lines = [
@@ -396,7 +399,7 @@ class SimulationResult:
         """Jupyter: the headline and the metrics as an HTML table (amounts in the summary's unit)."""
         import html
 
-        f, unit = self._unit()
+        f, unit = self.money_unit()
         sim = self.scenario.simulation
         m = self.metrics()
         view = pd.DataFrame({"metric": m["metric"], "level": m["level"].astype(object).where(m["level"].notna(), ""),

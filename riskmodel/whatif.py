@@ -38,7 +38,7 @@ class WhatIf:
     result: object  # the SimulationResult of the combined run
 
     def summary(self) -> str:
-        f, unit = self.result._unit()
+        f, unit = self.result.money_unit()
         lines = [f"what-if: {len(self.new_cover_ids)} new cover(s), insured exposure {self.new_exposure / f:,.3f} "
                  f"{unit}; {self.result.n_sims:,} simulations, seed {self.result.seed}, common random numbers",
                  "",
