@@ -188,11 +188,6 @@ def vasicek_quantile(pd: float, rho: float, level: float) -> float:
     return float(special.ndtr((special.ndtri(pd) + np.sqrt(rho) * special.ndtri(level)) / np.sqrt(1 - rho)))
 
 
-def vasicek_cdf(x: float, pd: float, rho: float) -> float:
-    """P(loss fraction <= x) in the large-pool limit."""
-    return float(special.ndtr((np.sqrt(1 - rho) * special.ndtri(x) - special.ndtri(pd)) / np.sqrt(rho)))
-
-
 def irb_correlation(pd, sme_turnover_eur_m: float | None = None):
     """Basel IRB corporate asset correlation, with the SME firm-size adjustment."""
     pd = np.asarray(pd, dtype=float)

@@ -64,7 +64,7 @@ def _wilson(p: float, n: int, z: float) -> tuple[float, float]:
     return min(p, max(0.0, centre - half)), max(p, min(1.0, centre + half))
 
 
-def mean_and_var(v: np.ndarray) -> tuple[float, float]:
+def mean_and_variance(v: np.ndarray) -> tuple[float, float]:
     """Mean and (population) variance, two-pass: stable for large means."""
     n = v.shape[0]
     m = float(np.sum(v) / n)
@@ -107,7 +107,7 @@ def _se_of_mean(v: np.ndarray, strata: np.ndarray | None = None) -> float:
     if n < 2:
         return 0.0
     if strata is None:
-        _, var = mean_and_var(v)
+        _, var = mean_and_variance(v)
         return float(np.sqrt(var * n / (n - 1) / n))
     counts = np.bincount(strata)
     sums = np.bincount(strata, weights=v)
@@ -162,13 +162,13 @@ class LossSample:
 
     def mean(self) -> Estimate:
         v = self.w * self.x
-        m, _ = mean_and_var(v)
+        m, _ = mean_and_variance(v)
         return self._interval(m, self._se(v))
 
     def sd(self) -> Estimate:
         mu = self.mean().value
         d2 = self.w * (self.x - mu) ** 2
-        var, _ = mean_and_var(d2)
+        var, _ = mean_and_variance(d2)
         var *= self.n / (self.n - 1)
         s = float(np.sqrt(var))
         se = self._se(d2) / (2 * s) if s > 0 else 0.0
@@ -176,7 +176,7 @@ class LossSample:
 
     def prob_exceed(self, threshold: float) -> Estimate:
         ind = self.w * (self.x > threshold)
-        p, _ = mean_and_var(ind)
+        p, _ = mean_and_variance(ind)
         se = self._se(ind)
         if not self.weighted and self.strata is None:  # Wilson score interval: sensible at p = 0 or 1
             lo, hi = _wilson(p, self.n, self.z)
@@ -282,7 +282,7 @@ class LossSample:
     def es(self, level: float) -> Estimate:
         q = self.quantile_at(level)
         excess = self.w * np.maximum(self.x - q, 0.0) / (1 - level)
-        m, _ = mean_and_var(excess)
+        m, _ = mean_and_variance(excess)
         se = self._se(excess)
         if self.weighted:  # the wider of the influence function's interval and sectioning's
             se = max(se, self._sectioning_half_width(level, q + m, "es") / self.z)

@@ -354,10 +354,6 @@ def empty_input(table: TableSchema) -> pd.DataFrame:
     return pd.DataFrame({c.name: pd.Series(dtype=dtypes.get(c.kind, object)) for c in table.columns})
 
 
-def empty_frame(schema: dict[str, str]) -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype=t) for c, t in schema.items()})
-
-
 def conform(df: pd.DataFrame, schema: dict[str, str]) -> pd.DataFrame:
     """Order and type the columns of an output table as its schema says."""
     missing = set(schema) - set(df.columns)

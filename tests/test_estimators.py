@@ -8,7 +8,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from riskmodel.analytic import pmf_metrics
-from riskmodel.estimators import LossSample, mean_and_var
+from riskmodel.estimators import LossSample, mean_and_variance
 
 from conftest import k_se
 
@@ -19,7 +19,7 @@ def test_variance_is_stable_with_a_large_mean():
     exact = [Fraction(v) for v in x]
     mu = sum(exact) / len(exact)
     var = float(sum((v - mu) ** 2 for v in exact) / len(exact))
-    m, v = mean_and_var(x)
+    m, v = mean_and_variance(x)
     assert v == pytest.approx(var, rel=1e-6)
     assert m == pytest.approx(float(mu), rel=1e-15)
     # the one-pass formula this guards against loses every digit here
