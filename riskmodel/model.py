@@ -278,9 +278,9 @@ def compile_model(portfolio: Portfolio, scenario: Scenario) -> CompiledModel:
     prod = live_cov["product"]
     is_credit = (prod == "credit").to_numpy(dtype=bool)
     fx_risk = sc.reporting.fx_risk
-    rate = {c: v * fx_risk.shock.get(c, 1.0) for c, v in fx.items()}  # deterministic shocks fold into the rates
+    fx_rate = {c: v * fx_risk.shock.get(c, 1.0) for c, v in fx.items()}  # deterministic shocks fold in
     ead = (live_cov["amount"] * live_cov["insured_share"]).to_numpy(float) * by_combination(
-        lambda c: rate[c], live_cov["currency"])
+        lambda c: fx_rate[c], live_cov["currency"])
     # stochastic rates: one factor per risky currency, and the global factor they lean on
     currencies = sorted(c for c, v in fx_risk.volatility.items() if v > 0)
     ccy_pos = {c: i for i, c in enumerate(currencies)}
@@ -291,9 +291,9 @@ def compile_model(portfolio: Portfolio, scenario: Scenario) -> CompiledModel:
     calls = sc.calls
     on_demand = live_cov["on_demand"].astype(bool)
     p_call = by_combination(lambda p: getattr(calls.given_default, p) if (p != "credit" and calls.enabled) else 0.0, prod)
-    rate = by_combination(lambda p, od: 0.0 if (p == "credit" or not calls.enabled) else
-                   getattr(calls.rate_without_default if od else calls.rate_without_default_conditional, p),
-                   prod, on_demand) * calls.rate_multiplier
+    call_rate = by_combination(lambda p, od: 0.0 if (p == "credit" or not calls.enabled) else
+                               getattr(calls.rate_without_default if od else calls.rate_without_default_conditional,
+                                       p), prod, on_demand) * calls.rate_multiplier
     cv_imp = n_e + positions(live_cov["importer_id"], imp["importer_id"])
     cv_event = imp_event[cv_imp] if n_c else np.full(len(live_cov), -1, dtype=np.int64)
     kinds = imp["kind"].iloc[cv_imp - n_e].reset_index(drop=True)
@@ -338,7 +338,7 @@ def compile_model(portfolio: Portfolio, scenario: Scenario) -> CompiledModel:
         cv_a=a[live],
         cv_b=b[live],
         cv_p_call=p_call.astype(float),
-        cv_rate=rate.astype(float),
+        cv_rate=call_rate.astype(float),
         cv_mult=np.full(len(live_cov), float(sc.country_events.call_rate_multiplier) if n_c else 1.0),
         cv_event=cv_event,
         cv_lgd_mean=lgd_d[:, 0].copy(), cv_lgd_a=lgd_d[:, 1].copy(), cv_lgd_b=lgd_d[:, 2].copy(),

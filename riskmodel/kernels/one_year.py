@@ -169,7 +169,7 @@ def solvent_hazard_nb(m, k, tau):
 
 
 @helper
-def cover_losses_nb(m, k0, k1, sim, tau, fxm, sc):
+def push_cover_claims_nb(m, k0, k1, sim, tau, fxm, sc):
     """Push each live cover's claim in this simulation to ``sc``; return the number pushed."""
     n = 0
     for k in range(m.cv_exp.shape[0]):
@@ -225,7 +225,7 @@ def simulate_one_nb(m, k0, k1, sim, z, tau, fxm, sc, i, out_loss, out_count, out
     out_count[i, 0] = ne
     out_count[i, 1] = ni
     out_count[i, 2] = nc
-    n = cover_losses_nb(m, k0, k1, sim, tau, fxm, sc)
+    n = push_cover_claims_nb(m, k0, k1, sim, tau, fxm, sc)
     settle_nb(m, sc, n, i, out_loss[i], out_count[i], out_rec)
 
 

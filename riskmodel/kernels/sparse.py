@@ -175,7 +175,7 @@ def event_effects_nb(m, g, k0, k1, sim, tau, dlist, nd):
 
 
 @helper
-def sparse_cover_losses_nb(m, g, k0, k1, sim, tau, dlist, nd, called, clist, fxm, sc):
+def push_sparse_claims_nb(m, g, k0, k1, sim, tau, dlist, nd, called, clist, fxm, sc):
     """Calls without default by thinning, then the covers of defaulted obligors; claims pushed to ``sc``.
 
     Returns the number of claims pushed.
@@ -256,7 +256,7 @@ def simulate_one_sparse_nb(m, g, k0, k1, sim, z, tau, dlist, called, clist, fxm,
     fx_multipliers_nb(m, z, fxm)
     nd = group_defaults_nb(m, g, k0, k1, sim, z, scale, tau, dlist, 0)
     nd = event_effects_nb(m, g, k0, k1, sim, tau, dlist, nd)
-    n = sparse_cover_losses_nb(m, g, k0, k1, sim, tau, dlist, nd, called, clist, fxm, sc)
+    n = push_sparse_claims_nb(m, g, k0, k1, sim, tau, dlist, nd, called, clist, fxm, sc)
     settle_nb(m, sc, n, i, out_loss[i], out_count[i], out_rec)
     count_and_reset_nb(m, tau, dlist, nd, out_count[i])
 
