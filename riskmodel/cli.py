@@ -91,9 +91,7 @@ def run_main(portfolio=None, scenario=None, sims=None, seed=None, levels=None, t
     else:
         click.echo(result.summary())
         if thresholds:
-            from .units import money_unit
-
-            f, unit = money_unit(result.model.total_ead, result.scenario.reporting.currency)
+            f, unit = result.money_unit()
             m = result.metrics(thresholds=thresholds)
             t = m[m.metric == "p_exceed"][["level", "value", "se", "ci_low", "ci_high"]].copy()
             t.insert(0, f"threshold ({unit})", [f"{x / f:,.3f}" for x in t.pop("level")])

@@ -151,6 +151,7 @@ class LossSample:
                 raise ValueError("every stratum needs at least two simulations for a standard error")
         self.strata = strata
         self.xs, self.tail = _sorted_tail(x, self.w)
+        self._var: dict[float, tuple[Estimate, float]] = {}  # VaR by level: EC and the table ask for it again
 
     # ---------------------------------------------------------------- basics
 
@@ -201,6 +202,11 @@ class LossSample:
 
     def var(self, level: float) -> tuple[Estimate, float]:
         """VaR with Woodruff interval; also returns the slope 1/f used by EC."""
+        if level not in self._var:
+            self._var[level] = self._var_at(level)
+        return self._var[level]
+
+    def _var_at(self, level: float) -> tuple[Estimate, float]:
         q = self.quantile_at(level)
         s = self._cdf_se(q)
         if s == 0.0:  # every weighted point on one side of q: fall back to the plain-MC binomial error

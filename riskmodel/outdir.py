@@ -10,7 +10,6 @@ replaces another verb's provenance.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -20,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .errors import InputError, Problem
+from .paths import file_sha256 as sha256
 
 # what each verb writes; any other file in --out is the user's, and --out then needs --force
 VERB_FILES = {
@@ -36,14 +36,6 @@ PROVENANCE = {"run": "run.json", "contributions": "contributions.json", "whatif"
               "concentration": "concentration.json", "capacity": "capacity.json"}
 KNOWN = {name for names in VERB_FILES.values() for name in names}
 STAGING_PREFIX = ".riskmodel-staging-"
-
-
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def check_target(out: str | Path, force: bool = False, known=KNOWN, what: str = "riskmodel's results") -> None:

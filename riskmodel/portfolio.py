@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import Problem, raise_if
+from .paths import file_sha256
 from .reference import ReferenceData, load_reference
 from .schema import ALL_TABLES, BETA_PREFIX, OPTIONAL_TABLES, SCHEDULES, TABLES, Column, TableSchema, empty_input
 
@@ -109,7 +110,7 @@ def load_portfolio(path: str | Path, reference: ReferenceData | None = None,
                 if raws_f is not None:
                     raws[table] = raws_f
     elif p.is_file() and p.suffix.lower() in (".xlsx", ".xlsm"):
-        hashes = {t: _sha256(p) for t in TABLES}
+        hashes = {t: file_sha256(p) for t in TABLES}
         sheets, fmt_problems = _read_xlsx(p)
         problems += fmt_problems
         for table, df in sheets.items():
@@ -129,18 +130,10 @@ def _format_problems(date_format: str | None) -> list[Problem]:
 
 
 def _read_one(f: Path, table: str, hashes: dict, problems: list):
-    hashes[table] = _sha256(f)
+    hashes[table] = file_sha256(f)
     df, fmt_problems = (_read_csv(f, table) if f.suffix == ".csv" else _read_parquet(f, table))
     problems += fmt_problems
     return None if df is None else (df, str(f), 1 if f.suffix == ".csv" else None)
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _title_row(lines: list[str], table: str) -> str | None:

@@ -52,6 +52,17 @@ def _named(exc: rm.InputError) -> None:
         assert p.row is None or p.row >= 1
 
 
+def _outcome(counts: Counter, case) -> None:
+    """Run one case: an input error must name its place and rule, anything else must finish finite."""
+    try:
+        case()
+    except rm.InputError as exc:
+        _named(exc)
+        counts["input error"] += 1
+        return
+    counts["finite run"] += 1
+
+
 def _record(family: str, counts: Counter) -> None:
     FUZZ[family] = dict(counts)
 
@@ -86,15 +97,8 @@ def test_fuzz_portfolio_tables():
         elif structural == "upper_case_column":
             frames[t] = frames[t].rename(columns={cols[mutations[0][1] % len(cols)]: str(
                 cols[mutations[0][1] % len(cols)]).upper()})
-        try:
-            pf = rm.Portfolio.from_frames(frames["exporters"], frames["importers"], frames["covers"],
-                                          schedules=frames["schedules"])
-            _finite_run(pf)
-        except rm.InputError as exc:
-            _named(exc)
-            counts["input error"] += 1
-            return
-        counts["finite run"] += 1
+        _outcome(counts, lambda: _finite_run(rm.Portfolio.from_frames(
+            frames["exporters"], frames["importers"], frames["covers"], schedules=frames["schedules"])))
 
     case()
     _record("portfolio tables", counts)
@@ -136,14 +140,7 @@ def test_fuzz_scenario_keys():
                     break
             else:
                 node[path[-1]] = value
-        try:
-            sc = rm.scenario_from_dict(data)
-            _finite_run(pf, sc)
-        except rm.InputError as exc:
-            _named(exc)
-            counts["input error"] += 1
-            return
-        counts["finite run"] += 1
+        _outcome(counts, lambda: _finite_run(pf, rm.scenario_from_dict(data)))
 
     case()
     _record("scenario keys", counts)

@@ -136,13 +136,10 @@ def t_cdf_nb(x, dof):
 
 
 @helper
-def gamma_nb(shape, k0, k1, sim, stream, item, sub0):
-    """Gamma(shape, 1) by Marsaglia-Tsang; attempt i reads counter sub0 + i.
-
-    For shape < 1 uses Gamma(shape + 1) * U**(1/shape), the U taken from the
-    second lane of the first attempt's block.
-    """
-    boost = 1.0
+def _gamma_parts_nb(shape, k0, k1, sim, stream, item, sub0):
+    """Marsaglia-Tsang's Gamma(max(shape, shape + 1)) draw and, for shape < 1, the boost's uniform U (else 1);
+    attempt i reads counter sub0 + 2 i, U the second lane of counter sub0 + 1."""
+    ub = 1.0
     a = shape
     if shape < 1.0:
         a = shape + 1.0
@@ -153,40 +150,33 @@ def gamma_nb(shape, k0, k1, sim, stream, item, sub0):
         u0, u1 = uniform2_nb(k0, k1, sim, stream, item, sub0 + 2 * i)
         if i == 0 and shape < 1.0:
             _, ub = uniform2_nb(k0, k1, sim, stream, item, sub0 + 1)
-            boost = ub ** (1.0 / shape)
         x = ndtri_nb(u0)
         v = 1.0 + c * x
         if v <= 0.0:
             continue
         v = v * v * v
         if math.log(u1) < 0.5 * x * x + d - d * v + d * math.log(v):
-            return d * v * boost
-    return d * boost  # unreachable in practice: acceptance >95% per attempt
+            return d * v, ub
+    return d, ub  # unreachable in practice: acceptance >95% per attempt
+
+
+@helper
+def gamma_nb(shape, k0, k1, sim, stream, item, sub0):
+    """Gamma(shape, 1) by Marsaglia-Tsang; for shape < 1, Gamma(shape + 1) * U**(1/shape)."""
+    g, ub = _gamma_parts_nb(shape, k0, k1, sim, stream, item, sub0)
+    if shape < 1.0:
+        return g * ub ** (1.0 / shape)
+    return g
 
 
 @helper
 def log_gamma_nb(shape, k0, k1, sim, stream, item, sub0):
     """The log of ``gamma_nb``'s draw on the same counters, without its underflow: for a small shape the
     boost ``U**(1/shape)`` rounds to 0 (shape 0.002 and U < 0.25), the log stays finite."""
-    log_boost = 0.0
-    a = shape
+    g, ub = _gamma_parts_nb(shape, k0, k1, sim, stream, item, sub0)
     if shape < 1.0:
-        a = shape + 1.0
-    d = a - 1.0 / 3.0
-    c = 1.0 / math.sqrt(9.0 * d)
-    for i in range(_MAX_ATTEMPTS):
-        u0, u1 = uniform2_nb(k0, k1, sim, stream, item, sub0 + 2 * i)
-        if i == 0 and shape < 1.0:
-            _, ub = uniform2_nb(k0, k1, sim, stream, item, sub0 + 1)
-            log_boost = math.log(ub) / shape
-        x = ndtri_nb(u0)
-        v = 1.0 + c * x
-        if v <= 0.0:
-            continue
-        v = v * v * v
-        if math.log(u1) < 0.5 * x * x + d - d * v + d * math.log(v):
-            return math.log(d * v) + log_boost
-    return math.log(d) + log_boost
+        return math.log(g) + math.log(ub) / shape
+    return math.log(g)
 
 
 @helper
