@@ -22,7 +22,7 @@ CACHE = HERE / ".cache"
 
 
 def make_portfolio(covers: int, seed: int = 2026) -> Path:
-    from riskmodel.sample import write_sample
+    from riskmodel.inputs.sample import write_sample
 
     d = CACHE / f"sample_{covers}"
     if not (d / "covers.parquet").exists():

@@ -2,7 +2,7 @@
 
     python benchmarks/calibration.py [--seeds 200] [--cases homogeneous,...] [--out benchmarks/results/calibration.md]
 
-For each case with an exact answer (``riskmodel.analytic``: the one-factor
+For each case with an exact answer (``riskmodel.analysis.analytic``: the one-factor
 model's loss distribution by FFT convolution over a quadrature of the
 factor), each sampling method and each number of simulations, the product is
 run over many seeds exactly as a user runs it (``simulate()``, then the
@@ -42,7 +42,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import riskmodel as rm  # noqa: E402
-from riskmodel import analytic  # noqa: E402
+from riskmodel.analysis import analytic  # noqa: E402
 
 LEVEL = 0.999
 FAR = 1 - 1e-6  # a threshold beyond what any of these runs samples

@@ -5,7 +5,7 @@
 The heterogeneous one-factor book of tests/test_contributions.py (28
 obligors in 7 PD classes, the segments; exposures 1-8 units, loadings
 0.2-0.6), whose exact Euler contributions come from
-``riskmodel.analytic.one_factor_contributions``: VaR's ``E[L_j | L = VaR]``,
+``riskmodel.analysis.analytic.one_factor_contributions``: VaR's ``E[L_j | L = VaR]``,
 ES's Acerbi-Tasche form, EL's ``pd_j u_j`` and EC's ``VaR - EL`` ones, the ES
 shares ``C_g / ES`` and their Herfindahl index. The level sits in the middle
 of the loss atom nearest 99.9% and VaR's band holds exactly the simulations
@@ -38,8 +38,9 @@ sys.path.insert(0, str(HERE.parent / "tests"))
 import riskmodel as rm  # noqa: E402
 from calibration import verdict  # noqa: E402
 from conftest import one_factor_portfolio, one_factor_scenario  # noqa: E402
-from riskmodel import analytic, simulate  # noqa: E402
-from riskmodel.concentration import concentration_table  # noqa: E402
+from riskmodel import simulate  # noqa: E402
+from riskmodel.analysis import analytic  # noqa: E402
+from riskmodel.analysis.concentration import concentration_table  # noqa: E402
 from test_contributions import PD7, SECTOR7, UNITS7, _atom_level  # noqa: E402
 
 SIMS = {"plain": 50_000, "importance": 10_000}

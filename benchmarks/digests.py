@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 import riskmodel as rm
-from riskmodel.paths import bundled_sample
+from riskmodel.inputs.paths import bundled_sample
 
 RUNS = {
     "plain": {"method": "plain"},

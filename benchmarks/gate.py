@@ -88,9 +88,9 @@ def library_figures() -> dict:
     from suite import end_to_end, numpy_one_factor
 
     import riskmodel as rm
-    from riskmodel.engine import run_chunks
-    from riskmodel.estimators import LossSample
-    from riskmodel.model import compile_model
+    from riskmodel.engine.chunks import run_chunks
+    from riskmodel.analysis.estimators import LossSample
+    from riskmodel.model.compile import compile_model
 
     pd_, beta, ead = cases.one_factor_arrays(N_OBLIGORS)
     pf, sc = cases.one_factor(N_OBLIGORS), cases.defaults_only_scenario()

@@ -24,9 +24,9 @@ sys.path.insert(0, str(HERE))
 import cases  # noqa: E402
 
 import riskmodel as rm  # noqa: E402
-from riskmodel.engine import run_chunks  # noqa: E402
-from riskmodel.estimators import LossSample  # noqa: E402
-from riskmodel.model import compile_model  # noqa: E402
+from riskmodel.engine.chunks import run_chunks  # noqa: E402
+from riskmodel.analysis.estimators import LossSample  # noqa: E402
+from riskmodel.model.compile import compile_model  # noqa: E402
 
 LEVEL = 0.999
 

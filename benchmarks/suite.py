@@ -58,9 +58,9 @@ from cases import peak_mib  # noqa: E402
 
 import riskmodel as rm  # noqa: E402
 from riskmodel.cli import bundled_sample  # noqa: E402
-from riskmodel.engine import run_chunks, sparse_index  # noqa: E402
-from riskmodel.estimators import LossSample  # noqa: E402
-from riskmodel.model import compile_model  # noqa: E402
+from riskmodel.engine.chunks import run_chunks, sparse_index  # noqa: E402
+from riskmodel.analysis.estimators import LossSample  # noqa: E402
+from riskmodel.model.compile import compile_model  # noqa: E402
 
 EC_LEVEL = 0.999
 
@@ -201,7 +201,7 @@ def section_time_to_precision(quick: bool) -> str:
 # ---------------------------------------------------------------- 3. scaling
 
 def scaling_point(n: int, mean_pd: float, sims: int) -> dict:
-    from riskmodel.collect import ClaimsCollector
+    from riskmodel.engine.collect import ClaimsCollector
 
     t0 = time.perf_counter()
     pf, sc = cases.one_factor(n, mean_pd), cases.defaults_only_scenario()
@@ -335,8 +335,8 @@ def section_lkn(quick: bool) -> str:
 # ---------------------------------------------------------------- 7. lifetime view
 
 def section_lifetime(quick: bool) -> str:
-    from riskmodel.capacity import capacity
-    from riskmodel.collect import ClaimsCollector
+    from riskmodel.analysis.capacity import capacity
+    from riskmodel.engine.collect import ClaimsCollector
 
     sims = 20_000 if quick else 100_000
     pf = rm.load_portfolio(bundled_sample())
@@ -387,8 +387,8 @@ def _cli_time(args: list[str]) -> float:
 def section_contributions(quick: bool) -> str:
     """What-if on a 10,000-cover book through the CLI, against a plain run of the same book; the tail
     replay of contributions against the run; common random numbers against two independent runs."""
-    from riskmodel.portfolio import extend_portfolio
-    from riskmodel.sample import write_sample
+    from riskmodel.inputs.portfolio import extend_portfolio
+    from riskmodel.inputs.sample import write_sample
 
     sims = 20_000
     with tempfile.TemporaryDirectory() as tmp:
@@ -441,9 +441,9 @@ def section_contributions(quick: bool) -> str:
 
 def section_sweep(quick: bool) -> str:
     """A 100-point sweep (10 x 10 grid) on the bundled sample: serial, a local pool and a dask LocalCluster."""
-    from riskmodel.sweep_run import run_sweep
-    from riskmodel.sweep_spec import load_sweep
-    from riskmodel.sweep_store import Store
+    from riskmodel.sweeps.run import run_sweep
+    from riskmodel.sweeps.spec import load_sweep
+    from riskmodel.sweeps.store import Store
 
     sims = 2_000 if quick else 10_000
     rows, tables = [], {}

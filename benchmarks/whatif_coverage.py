@@ -5,8 +5,8 @@
 The heterogeneous one-factor book of ``calibration.py`` (300 obligors, five
 PD classes, exposures 1-10 units) and one candidate guarantee on a new
 exporter (PD 2%, loading 0.45, 8 units). Both loss distributions are exact
-(``riskmodel.analytic``), so the change of EL, VaR, ES and EC at 99.9% from
-adding the candidate is exact too. ``riskmodel.whatif`` runs book and
+(``riskmodel.analysis.analytic``), so the change of EL, VaR, ES and EC at 99.9% from
+adding the candidate is exact too. ``riskmodel.analysis.whatif`` runs book and
 candidate in one simulation (common random numbers) and reports each change
 with its error; over ``--seeds`` seeds this records the coverage of its 95%
 interval, sd / se and the largest |z|, with the verdicts of
@@ -31,7 +31,7 @@ sys.path.insert(0, str(HERE))
 
 import riskmodel as rm  # noqa: E402
 from calibration import _ratio, cases, verdict  # noqa: E402
-from riskmodel import analytic  # noqa: E402
+from riskmodel.analysis import analytic  # noqa: E402
 
 LEVEL = 0.999
 SIMS = {"plain": 50_000, "importance": 4_000}

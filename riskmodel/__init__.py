@@ -9,33 +9,30 @@ Public API (a contract: see README):
     result.contributions(by=..., measure=..., level=...), result.concentration(limits=...)
     whatif(portfolio, scenario, new_covers) -> WhatIf
 """
-__version__ = "0.7.0"
+from .version import __version__
 
 # Names load on first use (PEP 562), so that `import riskmodel` and the command line start without numba,
-# scipy or pandas: `riskmodel --help` costs a Python start, not the whole library.
-_EXPORTS = {
-    "InputError": "errors", "Problem": "errors", "RiskModelError": "errors",
-    "Portfolio": "portfolio", "load_portfolio": "portfolio",
-    "load_reference": "reference",
-    "Scenario": "scenario", "load_scenario": "scenario", "scenario_from_dict": "scenario",
-    "simulate": "engine",
-    "SimulationResult": "results",
-    "sample_portfolio": "sample",
-    "WhatIf": "whatif", "whatif": "whatif",
-}
+# scipy or pandas: `riskmodel --help` costs a Python start, not the whole library. The names are riskmodel.api's.
+_EXPORTS = ("InputError", "Problem", "RiskModelError", "Portfolio", "load_portfolio", "load_reference", "Scenario",
+            "load_scenario", "scenario_from_dict", "simulate", "SimulationResult", "sample_portfolio", "WhatIf",
+            "whatif")
+# modules notebooks reach by their short name: `from riskmodel import plots`
+_MODULES = {"plots": "present.plots", "analytic": "analysis.analytic"}
 __all__ = [*_EXPORTS, "__version__"]
 
 
 def __getattr__(name: str):
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'riskmodel' has no attribute {name!r}")
     import importlib
 
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    if name in _MODULES:
+        value = importlib.import_module(f".{_MODULES[name]}", __name__)
+    elif name in _EXPORTS:
+        value = getattr(importlib.import_module(".api", __name__), name)
+    else:
+        raise AttributeError(f"module 'riskmodel' has no attribute {name!r}")
     globals()[name] = value
     return value
 
 
 def __dir__():
-    return sorted(set(globals()) | set(__all__))
+    return sorted(set(globals()) | set(__all__) | set(_MODULES))

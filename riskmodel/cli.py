@@ -12,13 +12,13 @@ from pathlib import Path
 
 import click
 
-from .errors import InputError, Problem
-from .paths import bundled_sample  # noqa: F401 - part of the CLI module's interface (notebooks, benchmarks)
+from .inputs.errors import InputError, Problem
+from .inputs.paths import bundled_sample  # noqa: F401 - part of the CLI module's interface (notebooks, benchmarks)
 
 
 def check_target(out, force: bool = False) -> None:
     """``riskmodel.outdir.check_target``, imported when a verb writes (``--help`` stays light)."""
-    from .outdir import check_target as check
+    from .analysis.outdir import check_target as check
 
     check(out, force)
 
@@ -53,9 +53,9 @@ def _floats(text: str | None, what: str) -> list[float] | None:
 
 def _inputs(portfolio, scenario, master_scale, countries, horizon, date_format=None):
     """The portfolio (default: the bundled sample) and the scenario, with the horizon override."""
-    from .portfolio import load_portfolio
-    from .reference import load_reference
-    from .scenario import load_scenario
+    from .inputs.portfolio import load_portfolio
+    from .inputs.reference import load_reference
+    from .inputs.scenario import load_scenario
 
     pf = load_portfolio(portfolio or bundled_sample(), load_reference(master_scale, countries), date_format)
     sc = load_scenario(scenario)
@@ -67,7 +67,9 @@ def _inputs(portfolio, scenario, master_scale, countries, horizon, date_format=N
 def run_main(portfolio=None, scenario=None, sims=None, seed=None, levels=None, thresholds=None, out=None,
              json_out=False, threads=None, chunk_size=None, master_scale=None, countries=None, date_format=None,
              quiet=False, method=None, horizon=None, force=False) -> int:
-    from .engine import kernels_cached, resolve_method, simulate
+    from .analysis.simulation import simulate
+    from .engine.chunks import kernels_cached
+    from .engine.run import resolve_method
 
     thresholds = thresholds or []
     bad = [t for t in thresholds if not (t >= 0 and math.isfinite(t))]
@@ -106,8 +108,8 @@ def run_main(portfolio=None, scenario=None, sims=None, seed=None, levels=None, t
 def capacity_main(budget, portfolio=None, scenario=None, add=None, segment=None, measure="ec", level=None,
                   limit=None, sims=None, seed=None, method=None, horizon=None, json_out=False, out=None,
                   threads=None, master_scale=None, countries=None, date_format=None, quiet=False, force=False) -> int:
-    from .capacity import capacity
-    from .portfolio import extend_portfolio
+    from .analysis.capacity import capacity
+    from .inputs.portfolio import extend_portfolio
 
     if out:
         check_target(out, force)
@@ -133,7 +135,7 @@ def capacity_main(budget, portfolio=None, scenario=None, add=None, segment=None,
 
 def _simulated(portfolio, scenario, master_scale, countries, horizon, sims, seed, method, threads, quiet,
                levels=None, date_format=None):
-    from .engine import simulate
+    from .analysis.simulation import simulate
 
     pf, sc = _inputs(portfolio, scenario, master_scale, countries, horizon, date_format)
     if levels:
@@ -144,7 +146,7 @@ def _simulated(portfolio, scenario, master_scale, countries, horizon, sims, seed
 
 def _write(out, verb: str, tables: dict, provenance: dict, force: bool = False) -> list[str]:
     """Write each table (name.parquet, or name.csv) and the verb's provenance file into ``out``, all or none."""
-    from .outdir import write_outputs
+    from .analysis.outdir import write_outputs
 
     def writer(name, df):
         return (lambda f: df.to_csv(f, index=False)) if name.endswith(".csv") else \
@@ -161,7 +163,7 @@ def _records(df) -> str:
 def contributions_main(by="country", measure="es", level=None, band=None, top=None, out=None, json_out=False,
                        portfolio=None, scenario=None, sims=None, seed=None, method=None, horizon=None, threads=None,
                        master_scale=None, countries=None, date_format=None, quiet=False, force=False) -> int:
-    from .contributions import MEASURES
+    from .analysis.contributions import MEASURES
 
     if measure not in MEASURES:
         raise click.BadParameter(f"expected one of {', '.join(MEASURES)}, got {measure!r}", param_hint="--measure")
@@ -204,7 +206,7 @@ def contributions_main(by="country", measure="es", level=None, band=None, top=No
 def whatif_main(add, levels=None, out=None, json_out=False, portfolio=None, scenario=None, sims=None, seed=None,
                 method=None, horizon=None, threads=None, master_scale=None, countries=None, date_format=None,
                 quiet=False, force=False) -> int:
-    from .whatif import whatif
+    from .analysis.whatif import whatif
 
     if out:
         check_target(out, force)
@@ -225,7 +227,7 @@ def whatif_main(add, levels=None, out=None, json_out=False, portfolio=None, scen
 def concentration_main(limits=None, top=10, level=None, out=None, json_out=False, portfolio=None, scenario=None,
                        sims=None, seed=None, method=None, horizon=None, threads=None, master_scale=None,
                        countries=None, date_format=None, quiet=False, force=False) -> int:
-    from .concentration import load_limits
+    from .analysis.concentration import load_limits
 
     lim = load_limits(limits) if limits else None  # before any simulation: a bad table stops here
     if out:
@@ -249,8 +251,8 @@ def concentration_main(limits=None, top=10, level=None, out=None, json_out=False
 
 
 def sweep_main(spec, out, executor="local", workers=1, scheduler=None, quiet=False) -> int:
-    from .sweep_run import run_sweep
-    from .sweep_spec import load_sweep
+    from .sweeps.run import run_sweep
+    from .sweeps.spec import load_sweep
 
     if scheduler and executor != "dask":
         raise click.UsageError("--scheduler needs --executor dask")
@@ -272,7 +274,7 @@ def sweep_main(spec, out, executor="local", workers=1, scheduler=None, quiet=Fal
 def sweep_report_main(store, metric="ec", level=None, out=None, json_out=False) -> int:
     import numpy as np
 
-    from .sweep_store import Store, report
+    from .sweeps.store import Store, report
 
     table = report(Store(store), metric, level)
     if out:
@@ -280,7 +282,7 @@ def sweep_report_main(store, metric="ec", level=None, out=None, json_out=False) 
     if json_out:
         click.echo(_records(table))
         return 0
-    from .units import money_unit
+    from .analysis.units import money_unit
 
     lv = "" if table["level"].isna().all() else f" at {table['level'].iloc[0]:g}"
     f, unit = money_unit(float(table["value"].abs().max()) if len(table) else 1.0, "")
@@ -300,7 +302,7 @@ def sweep_report_main(store, metric="ec", level=None, out=None, json_out=False) 
 
 
 def report_main(results, out) -> int:
-    from .report import write_report
+    from .present.report import write_report
 
     path = write_report(results, out)
     click.echo(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB, self-contained: open it in any browser)")
@@ -325,10 +327,10 @@ def _threshold_problem(t):
 
 
 def validate_main(path, scenario=None, master_scale=None, countries=None, date_format=None) -> int:
-    from .model import compile_model
-    from .portfolio import load_portfolio
-    from .reference import load_reference
-    from .scenario import load_scenario
+    from .model.compile import compile_model
+    from .inputs.portfolio import load_portfolio
+    from .inputs.reference import load_reference
+    from .inputs.scenario import load_scenario
 
     pf = load_portfolio(path, load_reference(master_scale, countries), date_format)
     model = compile_model(pf, load_scenario(scenario))
@@ -341,8 +343,8 @@ def validate_main(path, scenario=None, master_scale=None, countries=None, date_f
 
 
 def sample_main(covers, out, seed=2026, fmt="csv", force=False) -> int:
-    from .schema import ALL_TABLES
-    from .sample import write_sample
+    from .inputs.schema import ALL_TABLES
+    from .inputs.sample import write_sample
 
     there = sorted(f"{t}{ext}" for t in ALL_TABLES for ext in (".csv", ".parquet")
                    if (Path(out) / f"{t}{ext}").exists())

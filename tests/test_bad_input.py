@@ -71,7 +71,7 @@ def test_other_date_spellings_are_refused(tmp_path, written):
 
 
 def test_iso_date_with_a_time_is_that_day():
-    from riskmodel.sample import sample_frames
+    from riskmodel.inputs.sample import sample_frames
 
     f = sample_frames(5, seed=3)
     cov = f["covers"].copy()
@@ -391,7 +391,7 @@ def test_a_huge_grid_is_refused_at_once_before_anything_is_written(tmp_path):
 
 
 def test_a_point_that_crashes_is_recorded_and_the_sweep_goes_on(tmp_path, monkeypatch):
-    from riskmodel import sweep_run
+    from riskmodel.sweeps import run as sweep_run
 
     real = sweep_run.run_piece
 
@@ -407,7 +407,7 @@ def test_a_point_that_crashes_is_recorded_and_the_sweep_goes_on(tmp_path, monkey
     assert r.exit_code == 1 and "1 point(s) failed" in r.output and "ZeroDivisionError: a kernel fault" in r.output
     errors = json.loads((store / "errors.json").read_text())
     assert len(errors) == 1 and "rate_multiplier=3.0" in next(iter(errors.values()))["point"]
-    from riskmodel.sweep_store import Store
+    from riskmodel.sweeps.store import Store
 
     assert Store(store).read()["point"].nunique() == 2  # the others landed
     monkeypatch.setattr(sweep_run, "run_piece", real)

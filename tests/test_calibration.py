@@ -16,7 +16,7 @@ from conftest import REPO, one_factor_portfolio, one_factor_scenario, own_rate
 from scipy import stats
 
 import riskmodel as rm
-from riskmodel import analytic
+from riskmodel.analysis import analytic
 from riskmodel.cli import cli
 
 SEEDS = 100

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import riskmodel as rm
-from riskmodel.capacity import capacity
+from riskmodel.analysis.capacity import capacity
 
 from conftest import SAMPLE, k_se
 
@@ -75,7 +75,7 @@ def test_capacity_cli_adds_new_covers(tmp_path):
 def test_new_covers_problems_name_the_new_file_row_and_line(pf, tmp_path):
     import pandas as pd
 
-    from riskmodel.portfolio import extend_portfolio
+    from riskmodel.inputs.portfolio import extend_portfolio
 
     new = tmp_path / "new"
     new.mkdir()
@@ -107,7 +107,7 @@ def test_options_that_do_not_apply_are_refused(pf):
 def test_capacity_interval_inverts_the_measures_interval(pf):
     """The interval is the scales whose EC interval holds the budget: at its ends the EC's upper and lower
     bounds meet the budget; a run ten times longer lands inside four of its standard errors."""
-    from riskmodel.estimators import LossSample
+    from riskmodel.analysis.estimators import LossSample
 
     kw = dict(budget=2e11, segment={"product": "performance"}, measure="ec", method="importance")
     res = capacity(pf, n_sims=8000, seed=11, **kw)

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from riskmodel.cli import cli
-from riskmodel.schema import METRICS, METRICS_SCHEMA
+from riskmodel.inputs.schema import METRICS, METRICS_SCHEMA
 
 from conftest import K_SE, REPO, SAMPLE, copy_sample
 
@@ -104,7 +104,7 @@ def test_sample_command_writes_a_valid_portfolio(tmp_path):
 
 
 def test_bundled_sample_is_what_the_generator_writes(tmp_path):
-    from riskmodel.sample import write_sample
+    from riskmodel.inputs.sample import write_sample
 
     write_sample(tmp_path, 400, 2026)
     for t in ("exporters", "importers", "covers"):
@@ -112,7 +112,7 @@ def test_bundled_sample_is_what_the_generator_writes(tmp_path):
 
 
 def test_sample_portfolio_is_concentrated(sample_portfolio):
-    from riskmodel.model import compile_model
+    from riskmodel.model.compile import compile_model
     import riskmodel as rm
 
     cov = compile_model(sample_portfolio, rm.load_scenario()).covers

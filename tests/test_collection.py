@@ -11,9 +11,9 @@ import pytest
 from conftest import SAMPLE, day, one_factor_scenario
 
 import riskmodel as rm
-from riskmodel.engine import run_chunks, sparse_index
-from riskmodel.grouping import timed_latents
-from riskmodel.model import compile_model
+from riskmodel.engine.chunks import run_chunks, sparse_index
+from riskmodel.model.grouping import timed_latents
+from riskmodel.model.compile import compile_model
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +77,7 @@ def test_undated_runs_time_only_the_latents_a_loss_reads():
 
 @pytest.mark.parametrize("sampling", ["sparse"])
 def test_undated_and_dated_kernels_give_the_same_losses(sampling):
-    from riskmodel.collect import ClaimsCollector
+    from riskmodel.engine.collect import ClaimsCollector
 
     sc = one_factor_scenario(country_events={"enabled": False})
     model = compile_model(_partial_book(), sc)
@@ -91,7 +91,7 @@ def test_undated_and_dated_kernels_give_the_same_losses(sampling):
 
 def test_cash_flows_spilled_to_a_file_give_the_same_tables(pf, monkeypatch):
     """Past SPILL_BYTES the per-simulation flows live in a temporary file: same numbers, bounded memory."""
-    import riskmodel.collect as collect
+    import riskmodel.engine.collect as collect
 
     sc = rm.scenario_from_dict({"simulation": {"horizon_years": 3.0}, "lifetime": {"step": "month"}})
     mem = rm.simulate(pf, sc, n_sims=2000, seed=12, method="plain")
@@ -122,7 +122,7 @@ def test_a_run_that_cannot_fit_in_memory_is_refused_before_it_starts(tmp_path, m
 
 
 def test_the_memory_need_counts_what_a_run_keeps():
-    from riskmodel.memory import PER_SIMULATION, per_simulation
+    from riskmodel.engine.memory import PER_SIMULATION, per_simulation
 
     plain = per_simulation(False, False, 0, 8, 2**28, 1000)
     full = per_simulation(True, True, 3, 8, 2**28, 1000)

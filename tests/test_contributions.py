@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from riskmodel import analytic, simulate
-from riskmodel.contributions import MEASURES
+from riskmodel import simulate
+from riskmodel.analysis import analytic
+from riskmodel.analysis.contributions import MEASURES
 
 from conftest import K_SE, k_se, one_factor_portfolio, one_factor_scenario
 
@@ -145,7 +146,7 @@ def test_one_factor_heterogeneous_contributions_exact(mode):
 def test_replayed_contributions_equal_the_estimator_on_kept_per_cover_losses(sample_portfolio, mode):
     """The production path (tail replay, sparse records, two-pass kernel) against the estimator's formulas
     applied to every simulation's per-cover losses, which this run keeps (n_sims x covers)."""
-    from riskmodel.estimators import _se_of_mean
+    from riskmodel.analysis.estimators import _se_of_mean
 
     res = simulate(sample_portfolio, n_sims=6000, seed=14, **MODES[mode],
                    cover_segment=lambda live: np.arange(len(live)), n_segments=len(sample_portfolio.covers))
@@ -208,7 +209,7 @@ def test_tail_is_replayed_once_for_lower_levels(sample_portfolio):
 @settings(max_examples=25, deadline=None)
 @given(by=st.text(min_size=1, max_size=12).filter(lambda s: s not in ("cover", "contract", "exporter", "importer")))
 def test_unknown_segment_is_refused_with_the_choices(sample_run, by):
-    from riskmodel.segments import cover_attributes
+    from riskmodel.analysis.segments import cover_attributes
 
     if by in cover_attributes(sample_run.model.covers, sample_run.portfolio).columns:
         return
@@ -229,7 +230,7 @@ def test_el_by_segment_error_is_the_segment_loss_error_not_a_bound(mode):
     """A segment of several covers: EL's error is the standard error of the segment's loss per simulation
     (its covers' covariance included), the same as from a run that kept losses by segment; the sum of the
     covers' errors, used before, was about twice it."""
-    from riskmodel.estimators import LossSample
+    from riskmodel.analysis.estimators import LossSample
 
     beta = np.array([0.2, 0.35, 0.5, 0.6] * 7)
     groups = sorted(set(SECTOR7))
@@ -253,7 +254,7 @@ def test_el_of_a_rare_segment_warns_and_the_effective_count_is_reported():
     """EL by segment rests on the simulations where the segment loses; under importance sampling a rare one's
     few carry heavy weights and its interval under-covers: `tail_sims` gives the effective number,
     (sum w x)^2 / sum (w x)^2, and below MIN_EL_EFFECTIVE the row warns; a common segment does not."""
-    from riskmodel.contributions import MIN_EL_EFFECTIVE
+    from riskmodel.analysis.contributions import MIN_EL_EFFECTIVE
 
     beta = np.array([0.2, 0.35, 0.5, 0.6] * 7)
     groups = sorted(set(SECTOR7))
@@ -274,7 +275,7 @@ def test_var_contributions_warn_when_their_band_holds_few_simulations():
     """VaR's (and EC's) contributions are a ratio over the simulations in VaR's band; with about 11 there their
     intervals covered 91% (benchmarks/contrib_coverage.py). Below MIN_VAR_BAND every row of both says so; a run
     four times longer holds enough and says nothing."""
-    from riskmodel.contributions import MIN_VAR_BAND
+    from riskmodel.analysis.contributions import MIN_VAR_BAND
 
     beta = np.array([0.2, 0.35, 0.5, 0.6] * 7)
     level, band = _atom_level(analytic.one_factor_contributions(PD7, beta, UNITS7, 0.999)["pmf"], 0.999)

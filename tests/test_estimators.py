@@ -7,8 +7,8 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from riskmodel.analytic import pmf_metrics
-from riskmodel.estimators import LossSample, mean_and_variance
+from riskmodel.analysis.analytic import pmf_metrics
+from riskmodel.analysis.estimators import LossSample, mean_and_variance
 
 from conftest import k_se
 
@@ -191,7 +191,7 @@ def test_weighted_var_interval_is_at_least_the_sectioning_interval():
     quantiles around the whole run's with a t quantile."""
     from scipy import stats
 
-    from riskmodel.estimators import SECTIONS
+    from riskmodel.analysis.estimators import SECTIONS
 
     rng = np.random.default_rng(0)
     n_cells, n = 8, 8 * 60

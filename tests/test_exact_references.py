@@ -14,8 +14,9 @@ import functools
 import numpy as np
 import pytest
 
-from riskmodel import analytic, simulate
-from riskmodel.estimators import LossSample
+from riskmodel import simulate
+from riskmodel.analysis import analytic
+from riskmodel.analysis.estimators import LossSample
 
 from conftest import CI_K, K_SE, ci_k, k_se, one_factor_portfolio, one_factor_scenario
 

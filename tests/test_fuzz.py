@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 
 import riskmodel as rm
 from riskmodel.cli import cli
-from riskmodel.sample import sample_frames
-from riskmodel.scenario import BASELINE
+from riskmodel.inputs.sample import sample_frames
+from riskmodel.inputs.scenario import BASELINE
 
 def fixed(n: int):
     """Hypothesis with a fixed seed (the same cases in every run and in CI), no example database."""

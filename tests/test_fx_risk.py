@@ -11,7 +11,7 @@ from numpy.polynomial.hermite_e import hermegauss
 from scipy import special
 
 import riskmodel as rm
-from riskmodel.estimators import LossSample
+from riskmodel.analysis.estimators import LossSample
 
 from conftest import k_se, one_factor_frames, one_factor_scenario
 from test_exact_references import HETERO_BETA, HETERO_PD, HETERO_UNITS

@@ -12,8 +12,9 @@ import pandas as pd
 import pytest
 
 import riskmodel as rm
-from riskmodel import analytic, simulate
-from riskmodel.estimators import LossSample
+from riskmodel import simulate
+from riskmodel.analysis import analytic
+from riskmodel.analysis.estimators import LossSample
 
 from conftest import CI_K, REPO, k_se, one_factor_portfolio, one_factor_scenario
 from test_exact_references import HETERO_BETA, HETERO_PD, HETERO_UNITS
@@ -112,9 +113,9 @@ def test_design_aims_down_the_factor_towards_the_quantile():
     """One-factor pool: the shift is along -Z, no longer than Phi^-1(level), aimed near the Vasicek quantile."""
     from scipy import stats
 
-    from riskmodel.engine import sparse_index
-    from riskmodel.importance import design
-    from riskmodel.model import compile_model
+    from riskmodel.engine.chunks import sparse_index
+    from riskmodel.model.importance import design
+    from riskmodel.model.compile import compile_model
 
     n, p, rho, level = 2000, 0.01, 0.2, 0.999
     pf = one_factor_portfolio(np.full(n, p), np.full(n, np.sqrt(rho)), np.ones(n))

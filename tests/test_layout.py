@@ -1,4 +1,6 @@
-"""The package's imports run one way: no module imports, however lazily, a module that imports it back."""
+"""The package's imports run one way: no module imports, however lazily, a module that imports it back, and
+no stage imports a stage later in the data flow (inputs -> model -> kernels -> engine -> analysis -> sweeps ->
+present; the API, the command line and the package root sit above them all)."""
 import ast
 from pathlib import Path
 
@@ -70,8 +72,8 @@ def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
 
 def test_the_walker_sees_imports_and_finds_a_cycle():
     g = _graph()
-    assert {"riskmodel.estimators", "riskmodel.lifetime"} <= g["riskmodel.results"]
-    assert "riskmodel.paths" in g["riskmodel.sweep_spec"]  # a lazy import inside a function counts too
+    assert {"riskmodel.analysis.estimators", "riskmodel.analysis.lifetime"} <= g["riskmodel.analysis.results"]
+    assert "riskmodel.inputs.paths" in g["riskmodel.sweeps.spec"]  # a lazy import inside a function counts too
     assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
     assert _cycle({"a": {"b"}, "b": set()}) is None
 
@@ -79,3 +81,45 @@ def test_the_walker_sees_imports_and_finds_a_cycle():
 def test_no_import_cycles():
     cycle = _cycle(_graph())
     assert cycle is None, " -> ".join(cycle)
+
+
+STAGES = ("inputs", "model", "kernels", "engine", "analysis", "sweeps", "present")
+LEAVES = {"riskmodel.version"}  # imports nothing of riskmodel: any stage may record the version
+
+
+def _stage(module: str) -> str | None:
+    """The stage folder a module belongs to; None for the top (the package root, api, cli)."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 and parts[1] in STAGES else None
+
+
+def _upward(graph: dict[str, set[str]]) -> list[str]:
+    """Every import from a stage into a later stage or into the top; kernels import only kernels."""
+    bad = []
+    for m, targets in sorted(graph.items()):
+        s = _stage(m)
+        if s is None or m in LEAVES:
+            continue
+        for t in sorted(targets - LEAVES):
+            u = _stage(t)
+            if u is None or STAGES.index(u) > STAGES.index(s) or (s == "kernels" and u != "kernels"):
+                bad.append(f"{m} -> {t}")
+    return bad
+
+
+def test_every_module_sits_in_a_stage_folder_or_at_the_top():
+    top = {"riskmodel", "riskmodel.api", "riskmodel.cli", "riskmodel.version"}
+    loose = [m for m in _graph() if _stage(m) is None and m not in top and not m.startswith("riskmodel.cli.")]
+    assert loose == [], f"modules outside the stage folders {STAGES}: {loose}"
+
+
+def test_the_stage_check_finds_an_upward_import():
+    assert _upward({"riskmodel.inputs.a": {"riskmodel.model.b"}}) == ["riskmodel.inputs.a -> riskmodel.model.b"]
+    assert _upward({"riskmodel.kernels.a": {"riskmodel.inputs.b"}}) == ["riskmodel.kernels.a -> riskmodel.inputs.b"]
+    assert _upward({"riskmodel.engine.a": {"riskmodel.api"}}) == ["riskmodel.engine.a -> riskmodel.api"]
+    assert _upward({"riskmodel.engine.a": {"riskmodel.model.b", "riskmodel.version"}}) == []
+
+
+def test_imports_run_down_the_data_flow():
+    bad = _upward(_graph())
+    assert bad == [], "imports against the data flow:\n" + "\n".join(bad)

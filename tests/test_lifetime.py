@@ -9,13 +9,13 @@ import pytest
 from scipy import integrate
 
 import riskmodel as rm
-from riskmodel.collect import discount
-from riskmodel.engine import run_chunks
-from riskmodel.estimators import LossSample
+from riskmodel.engine.collect import discount
+from riskmodel.engine.chunks import run_chunks
+from riskmodel.analysis.estimators import LossSample
 from riskmodel.kernels.cashflows import N_ACC, reduce_records_nb
-from riskmodel.lifetime import cover_figures
-from riskmodel.model import compile_model
-from riskmodel.schema import CASHFLOWS_SCHEMA, PRICING_COLUMNS
+from riskmodel.analysis.lifetime import cover_figures
+from riskmodel.model.compile import compile_model
+from riskmodel.inputs.schema import CASHFLOWS_SCHEMA, PRICING_COLUMNS
 
 from conftest import SAMPLE, VAL, day, k_se, one_factor_scenario
 
@@ -96,7 +96,7 @@ def test_homogeneous_pool_annual_claims_follow_the_term_structure():
     m = res.model
     a = m.arrays
     b = res.model.covers["window_end"].iloc[0]
-    from riskmodel.model import cumulative_hazard
+    from riskmodel.model.compile import cumulative_hazard
 
     surv = lambda t: float(np.exp(-cumulative_hazard(-a.log_surv[:1], a.haz2[:1], a.haz3[:1], t))[0])  # noqa: E731
     cf = res.cashflows()
@@ -123,7 +123,7 @@ def test_one_year_view_is_the_first_year_of_the_lifetime_view():
     for h in (1.0, 5.0):
         sc = rm.scenario_from_dict({"simulation": {"horizon_years": h}, "lifetime": {"step": "year"}})
         m = compile_model(pf, sc)
-        from riskmodel.collect import ClaimsCollector
+        from riskmodel.engine.collect import ClaimsCollector
 
         col = ClaimsCollector(3000, len(m.covers), h, sc)
         run_chunks(m, 7, 3000, sampling="dense", collector=col)
@@ -272,7 +272,7 @@ def test_run_with_a_horizon_writes_the_lifetime_tables(tmp_path):
 
 
 def test_ranges_that_run_out_of_room_rerun_to_the_same_numbers(monkeypatch):
-    import riskmodel.collect as collect
+    import riskmodel.engine.collect as collect
 
     pf = rm.load_portfolio(SAMPLE)
     sc = rm.scenario_from_dict({"simulation": {"horizon_years": 3.0}})

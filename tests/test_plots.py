@@ -10,9 +10,9 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
 
 import riskmodel as rm  # noqa: E402
-from riskmodel import plots  # noqa: E402
-from riskmodel.sweep_run import run_sweep  # noqa: E402
-from riskmodel.sweep_spec import load_sweep  # noqa: E402
+from riskmodel.present import plots  # noqa: E402
+from riskmodel.sweeps.run import run_sweep  # noqa: E402
+from riskmodel.sweeps.spec import load_sweep  # noqa: E402
 
 from conftest import REPO  # noqa: E402
 

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 import riskmodel as rm
 from riskmodel.cli import cli
-from riskmodel.report import build_report
+from riskmodel.present.report import build_report
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")
 

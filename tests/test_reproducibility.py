@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 
 import riskmodel as rm
-from riskmodel.engine import run_chunks, run_chunks_is, sparse_index
-from riskmodel.importance import design
-from riskmodel.model import compile_model
+from riskmodel.engine.chunks import run_chunks, run_chunks_is, sparse_index
+from riskmodel.model.importance import design
+from riskmodel.model.compile import compile_model
 
 from conftest import REPO, SAMPLE
 
@@ -84,7 +84,7 @@ import hashlib, json, sys
 import riskmodel as rm
 sys.path.insert(0, sys.argv[6])
 from test_reproducibility import run
-from riskmodel.model import compile_model
+from riskmodel.model.compile import compile_model
 pf = rm.load_portfolio(sys.argv[1])
 m = compile_model(pf, rm.scenario_from_dict(json.loads(sys.argv[2])))
 loss, count = run(m, sys.argv[5], seed=5, n_sims=int(sys.argv[3]), chunk_size=int(sys.argv[4]))
@@ -136,3 +136,23 @@ def test_kernel_cache_is_keyed_by_all_kernel_sources():
     assert k.CACHE_DIR.endswith(k.KERNEL_SOURCE_HASH)
     for fn in (gamma_nb, simulate_chunk_nb):
         assert fn._cache._cache_path.startswith(k.CACHE_DIR)
+
+
+def test_kernel_cache_key_changes_when_a_kernel_changes_or_a_module_moves(tmp_path):
+    """numba's cache index pickles the kernels' argument types by module path: after a module moves, an old
+    index cannot be read (it raised AttributeError on the first run after the move), so a move is a new key."""
+    import shutil
+    from pathlib import Path
+
+    import riskmodel.kernels as k
+
+    pkg = tmp_path / "riskmodel"
+    shutil.copytree(Path(k.__file__).parents[1], pkg, ignore=shutil.ignore_patterns("__pycache__", "data"))
+    kernels = pkg / "kernels"
+    base = k._kernel_source_hash(kernels)
+    assert base == k.KERNEL_SOURCE_HASH  # the copy hashes as the installed package does
+    (pkg / "model" / "compile.py").rename(pkg / "model" / "compiled.py")
+    moved = k._kernel_source_hash(kernels)
+    assert moved != base
+    (kernels / "claims.py").write_text((kernels / "claims.py").read_text() + "\n# changed\n")
+    assert k._kernel_source_hash(kernels) not in (base, moved)

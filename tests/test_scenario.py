@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import riskmodel as rm
-from riskmodel.scenario import BASELINE, Scenario
+from riskmodel.inputs.scenario import BASELINE, Scenario
 
 from conftest import K_SE, REPO, k_se
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import riskmodel as rm
-from riskmodel.scenario import BASELINE, changes, scenario_delta, stack
+from riskmodel.inputs.scenario import BASELINE, changes, scenario_delta, stack
 
 from conftest import K_SE, REPO, k_se
 

@@ -11,10 +11,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import riskmodel as rm
-from riskmodel import analytic, grouping
-from riskmodel.engine import run_chunks, sparse_index
-from riskmodel.estimators import LossSample
-from riskmodel.model import compile_model
+from riskmodel.analysis import analytic
+from riskmodel.model import grouping
+from riskmodel.engine.chunks import run_chunks, sparse_index
+from riskmodel.analysis.estimators import LossSample
+from riskmodel.model.compile import compile_model
 
 from conftest import K_SE, k_se, one_factor_portfolio, one_factor_scenario
 
@@ -99,7 +100,7 @@ def test_geometric_skip_survives_vanishing_probabilities():
 @given(st.integers(0, 40), st.integers(1, 6), st.integers(1, 4), st.integers(0, 2**31 - 1))
 def test_unique_rows_numbers_groups_as_numpy_unique_does(n, width, levels, seed):
     """Group numbers key random streams: the fast path must number rows exactly as np.unique(axis=0)."""
-    from riskmodel.grouping import unique_rows
+    from riskmodel.model.grouping import unique_rows
 
     rng = np.random.default_rng(seed)
     key = rng.integers(-levels, levels + 1, size=(n, width)).astype(float) / 3.0

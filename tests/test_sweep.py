@@ -12,9 +12,9 @@ from click.testing import CliRunner
 
 import riskmodel as rm
 from riskmodel.cli import cli
-from riskmodel.sweep_run import run_sweep
-from riskmodel.sweep_spec import derive_seed, load_sweep
-from riskmodel.sweep_store import PART, Store, report
+from riskmodel.sweeps.run import run_sweep
+from riskmodel.sweeps.spec import derive_seed, load_sweep
+from riskmodel.sweeps.store import PART, Store, report
 
 from conftest import REPO
 

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 import riskmodel as rm
-from riskmodel.estimators import LossSample
+from riskmodel.analysis.estimators import LossSample
 
 from conftest import k_se, one_factor_scenario
 

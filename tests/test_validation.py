@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import riskmodel as rm
-from riskmodel.sample import sample_frames
+from riskmodel.inputs.sample import sample_frames
 
 from conftest import SAMPLE, copy_sample
 
@@ -102,7 +102,7 @@ def test_missing_files_and_bad_paths(tmp_path):
 
 
 def test_parquet_and_xlsx_read_the_same_portfolio(tmp_path, sample_portfolio):
-    from riskmodel.portfolio import write_portfolio
+    from riskmodel.inputs.portfolio import write_portfolio
 
     pq = write_portfolio(sample_portfolio, tmp_path / "pq", fmt="parquet")
     assert rm.load_portfolio(pq).content_hash == sample_portfolio.content_hash
@@ -229,7 +229,7 @@ def test_a_valid_milestone_schedule_loads_and_shapes_the_exposure(tmp_path):
             {"cover_id": c1, "date": "2027-03-31", "outstanding": cov.loc[1, "amount"] / 4, "outstanding_share": ""}]
     pf = rm.load_portfolio(_with_schedules(tmp_path, rows))
     assert len(pf.schedules) == 2 and pf.summary().set_index("table").loc["schedules", "rows"] == 2
-    from riskmodel.schedules import build_schedules
+    from riskmodel.inputs.schedules import build_schedules
 
     s = build_schedules(pf.covers.head(3), pf.schedules, pd.Timestamp("2026-12-31"))
     t = (pd.Timestamp("2027-06-30") - pd.Timestamp("2026-12-31")).days / 365.25
@@ -279,7 +279,7 @@ def _same(a: pd.Series, b: pd.Series):
 @settings(max_examples=150, deadline=None)
 @given(st.lists(_CELLS, max_size=25), st.sampled_from(["object", "str"]))
 def test_fast_parsers_agree_with_the_cell_by_cell_reference(cells, dtype):
-    from riskmodel import portfolio as P
+    from riskmodel.inputs import portfolio as P
 
     s = pd.Series(cells, dtype=object) if dtype == "object" else pd.Series(cells, dtype=object).astype("str")
     if dtype == "str":
@@ -297,7 +297,7 @@ def test_fast_parsers_agree_with_the_cell_by_cell_reference(cells, dtype):
 @pytest.mark.parametrize("unit", ["ns", "us", "ms", "s"])
 @pytest.mark.parametrize("tz", [None, "Asia/Seoul"])
 def test_fast_date_parser_keeps_datetime_columns_as_the_reference_does(unit, tz):
-    from riskmodel import portfolio as P
+    from riskmodel.inputs import portfolio as P
 
     s = pd.Series(pd.to_datetime(["2026-01-31 23:30", None, "2027-06-01 00:00"]).tz_localize(tz)).astype(
         f"datetime64[{unit}]" if tz is None else f"datetime64[{unit}, {tz}]")
@@ -306,7 +306,7 @@ def test_fast_date_parser_keeps_datetime_columns_as_the_reference_does(unit, tz)
 
 @pytest.mark.parametrize("values", [[True, False, True], [True, None], [np.bool_(True), 1, 0.0], []])
 def test_fast_bool_parser_on_boolean_columns_agrees_with_the_reference(values):
-    from riskmodel import portfolio as P
+    from riskmodel.inputs import portfolio as P
 
     s = pd.Series(values, dtype=object)
     _same(P._as_bool(s), P._as_bool_cells(s))

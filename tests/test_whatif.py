@@ -8,7 +8,7 @@ from click.testing import CliRunner
 
 import riskmodel as rm
 from riskmodel.cli import cli
-from riskmodel.portfolio import extend_portfolio
+from riskmodel.inputs.portfolio import extend_portfolio
 
 from conftest import SAMPLE, k_se
 

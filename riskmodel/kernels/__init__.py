@@ -21,11 +21,20 @@ from pathlib import Path as _Path
 from numba.core import caching as _caching
 
 
-def _kernel_source_hash() -> str:
+def _kernel_source_hash(kernels: _Path = _Path(__file__).parent) -> str:
+    """Hash of the kernels' sources and of the package's module names.
+
+    The names count because numba's cache index pickles the kernels' argument
+    types (the model's named tuples) by module path: after a module moves, an
+    index written before the move cannot even be read.
+    """
     h = _hashlib.sha256()
-    for f in sorted(_Path(__file__).parent.glob("*.py")):
+    for f in sorted(kernels.glob("*.py")):
         h.update(f.name.encode())
         h.update(f.read_bytes())
+    package = kernels.parent
+    for f in sorted(package.rglob("*.py")):
+        h.update(f.relative_to(package).as_posix().encode())
     return h.hexdigest()[:16]
 
 

@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 
 from .combos import combinations
-from .errors import Problem
-from .schema import BETA_PREFIX
+from ..inputs.errors import Problem
+from ..inputs.schema import BETA_PREFIX
 
 ATTRIBUTE_KINDS = ("region", "country", "sector")  # one factor instance per value of the attribute
 

@@ -22,11 +22,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .errors import InputError, Problem
+from ..inputs.errors import InputError, Problem
 from .estimators import LossSample, _se_of_mean
-from .portfolio import Portfolio, extend_portfolio
-from .scenario import Scenario, load_scenario
-from .schema import WHATIF_SCHEMA, conform
+from ..inputs.portfolio import Portfolio, extend_portfolio
+from ..inputs.scenario import Scenario, load_scenario
+from ..inputs.schema import WHATIF_SCHEMA, conform
 
 
 @dataclass
@@ -110,7 +110,7 @@ def whatif(portfolio: Portfolio, scenario: Scenario | None = None, new_covers=No
     if bad:
         raise InputError([Problem("--levels", "options", "confidence levels must lie in (0, 1)", value=b)
                           for b in bad], "options")
-    from .engine import simulate
+    from .simulation import simulate
 
     sc = scenario.with_overrides(levels=levels)
     new_set = set(new_ids)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .collect import ClaimsCollector
-from .scenario import Scenario
+from ..inputs.scenario import Scenario
 
 
 class TailRecords(ClaimsCollector):

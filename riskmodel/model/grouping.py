@@ -11,7 +11,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from .model import ModelArrays
+from .compile import ModelArrays
 
 SparseArrays = namedtuple(
     "SparseArrays",

@@ -20,10 +20,10 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
-from .collect import discount, mean_se
+from ..engine.collect import discount, mean_se
 from .estimators import Estimate, LossSample
-from .schema import CASHFLOWS_SCHEMA, COLLATERAL_SCHEMA, METRICS_SCHEMA, POLICY_SCHEMA, PRICING_COLUMNS, conform
-from .schedules import DAYS_PER_YEAR
+from ..inputs.schema import CASHFLOWS_SCHEMA, COLLATERAL_SCHEMA, METRICS_SCHEMA, POLICY_SCHEMA, PRICING_COLUMNS, conform
+from ..inputs.schedules import DAYS_PER_YEAR
 
 class SimulationResult(Protocol):
     """What the lifetime tables read of a run (``results.SimulationResult`` provides it; named here rather

@@ -23,8 +23,8 @@ import numpy as np
 import pandas as pd
 
 from .contributions import capital_shares
-from .errors import InputError, Problem
-from .schema import CONCENTRATION_SCHEMA, HERFINDAHL_SCHEMA, LIMITS_SCHEMA, conform
+from ..inputs.errors import InputError, Problem
+from ..inputs.schema import CONCENTRATION_SCHEMA, HERFINDAHL_SCHEMA, LIMITS_SCHEMA, conform
 from .segments import ALIASES, cover_attributes, resolve, segment_codes
 
 DIMENSIONS = ("exporter", "importer", "country", "region")

@@ -41,10 +41,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from . import __version__
-from .errors import InputError, Problem
-from .portfolio import Portfolio, load_portfolio
-from .scenario import BASELINE, Scenario, _problems, deep_merge, scenario_delta, stack
+from ..version import __version__
+from ..inputs.errors import InputError, Problem
+from ..inputs.portfolio import Portfolio, load_portfolio
+from ..inputs.scenario import BASELINE, Scenario, _problems, deep_merge, scenario_delta, stack
 
 METRIC_NAMES = ("el", "sd", "var", "es", "ec")
 
@@ -163,7 +163,7 @@ def load_sweep(path: str | Path) -> Sweep:
 
 
 def resolve(spec: SweepSpec, here: Path, source: str = "<sweep>", spec_sha256: str = "") -> Sweep:
-    from .paths import bundled_sample
+    from ..inputs.paths import bundled_sample
 
     problems: list[Problem] = []
     portfolio = load_portfolio(here / spec.portfolio if spec.portfolio else bundled_sample(),

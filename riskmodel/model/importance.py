@@ -45,7 +45,7 @@ import numpy as np
 from scipy import special
 
 from .grouping import SparseArrays, build_classes
-from .model import CompiledModel
+from .compile import CompiledModel
 
 ISParams = namedtuple("ISParams", ["n_cells", "n_plain", "n_shift", "n_twist", "mu_norm", "direction", "c_w",
                                    "x_target", "theta_max", "cls_ptr", "cls_mem", "cls_grp", "cls_thr", "cls_sev",

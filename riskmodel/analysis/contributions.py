@@ -37,9 +37,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .collect import mean_se
-from .kernels.contributions import centred_squares_nb, segment_hits_nb
-from .schema import CONTRIBUTIONS_SCHEMA, conform
+from ..engine.collect import mean_se
+from ..kernels.contributions import centred_squares_nb, segment_hits_nb
+from ..inputs.schema import CONTRIBUTIONS_SCHEMA, conform
 from .segments import cover_attributes, segment_codes
 
 MEASURES = ("es", "var", "ec", "el")
@@ -243,7 +243,7 @@ def el_contributions(result, codes, n_seg, dense: np.ndarray | None = None):
 
 def _segment_el_se(result, codes, n_seg, seg=None) -> tuple[np.ndarray, np.ndarray]:
     """Each segment's EL error and the sum of squares of its weighted loss per simulation."""
-    from .collect import ClaimsCollector
+    from ..engine.collect import ClaimsCollector
     from .estimators import _se_of_mean
 
     if seg is None:

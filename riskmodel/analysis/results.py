@@ -16,9 +16,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import __version__, lifetime
+from ..version import __version__
+from . import lifetime
 from .estimators import Estimate, LossSample
-from .schema import COUNT_COLUMNS, LOSS_COMPONENTS, LOSSES_SCHEMA, METRICS_SCHEMA, conform
+from ..inputs.schema import COUNT_COLUMNS, LOSS_COMPONENTS, LOSSES_SCHEMA, METRICS_SCHEMA, conform
 from .units import money_unit
 
 
@@ -128,7 +129,7 @@ class SimulationResult:
         if self._claims is not None and self._claims.lifetime:
             return self._claims
         if self._lifetime is None:
-            from .tail import replay_lifetime
+            from ..engine.tail import replay_lifetime
 
             self._lifetime = replay_lifetime(self)
         return self._lifetime
@@ -246,7 +247,7 @@ class SimulationResult:
     def tail(self, threshold: float):
         """The claims of every simulation losing at least ``threshold`` (a ``tail.Tail``: simulations,
         rows, covers and losses), replayed once and kept; a later call at a higher threshold reuses it."""
-        from .tail import replay_tail
+        from ..engine.tail import replay_tail
 
         cached = getattr(self, "_tail_cache", None)
         if cached is None or cached.threshold > threshold:

@@ -146,7 +146,7 @@ def sweep_heatmap(store, x: str, y: str, metric: str = "ec", level: float | None
                   unit: tuple[float, str] = (1e9, "KRW bn")) -> Figure:
     """``metric`` at ``level`` over two swept parameters ``x`` and ``y`` (points with ``label``), each cell
     annotated with its value and standard error."""
-    from .sweep_store import Store
+    from ..sweeps.store import Store
 
     df = (store if isinstance(store, Store) else Store(store)).read()
     missing = [c for c in (x, y) if c not in df.columns]

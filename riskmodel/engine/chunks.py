@@ -1,41 +1,31 @@
-"""Run the kernels: compile, cut the simulations into chunks, collect results.
+"""Cut simulations into chunks and run a kernel on them: the numbers depend only on (model, seed, simulation).
 
-Results depend only on (portfolio, scenario, seed, n_sims): the chunk size,
-the number of threads and the number of blocks per chunk change the speed,
-never the numbers. Memory is bounded by the chunk for everything but a few
-numbers per simulation (its losses, counts and weights, which the tail
-estimators need); ``memory.check_fits`` refuses a run whose per-simulation
-arrays would not fit before anything is compiled. What a run collects of its
-claims (``collect.ClaimsCollector``) decides what the kernels compute.
+Any split of a run into ranges of simulations (chunk size, threads, blocks
+per chunk, machines) merges into the same numbers as the whole run. What a
+run collects of its claims (``collect.ClaimsCollector``) decides what the
+kernels compute.
 """
 from __future__ import annotations
 
 import contextlib
 import functools
 import os
-import sys
-import time
 from typing import Iterator
 
 import numba
 import numpy as np
 
-from .collect import SPILL_BYTES, ClaimsCollector, n_periods
-from .errors import InputError, Problem
-from .grouping import build_sparse, timed_latents
-from .importance import ISParams, design
-from .kernels.importance import simulate_chunk_is_nb
-from .kernels.one_year import N_COMPONENTS, N_COUNTS, simulate_chunk_nb
-from .kernels.philox import seed_to_key
-from .kernels.sparse import simulate_chunk_sparse_nb
-from .memory import check_fits, per_simulation
-from .model import CompiledModel, compile_model
-from .portfolio import Portfolio
-from .results import SimulationResult
-from .scenario import Scenario, load_scenario
+from ..inputs.scenario import Scenario
+from ..kernels.importance import simulate_chunk_is_nb
+from ..kernels.one_year import N_COMPONENTS, N_COUNTS, simulate_chunk_nb
+from ..kernels.philox import seed_to_key
+from ..kernels.sparse import simulate_chunk_sparse_nb
+from ..model.compile import CompiledModel
+from ..model.grouping import build_sparse, timed_latents
+from ..model.importance import ISParams, design
+from .collect import ClaimsCollector
 
 DEFAULT_CHUNK = 50_000
-AUTO_IMPORTANCE_LEVEL = 0.99  # method = "auto" samples by importance when a level reaches this
 
 
 @contextlib.contextmanager
@@ -216,96 +206,3 @@ def is_design(model: CompiledModel, scenario: Scenario):
     imp = sim.importance
     return design(model, sparse_index(model), imp.level or max(sim.levels), imp.defensive, imp.strata, imp.twisted,
                   imp.event_routes, imp.event_share)
-
-
-def resolve_method(scenario: Scenario) -> str:
-    sim = scenario.simulation
-    if sim.method == "auto":
-        return "importance" if max(sim.levels) >= AUTO_IMPORTANCE_LEVEL else "plain"
-    return sim.method
-
-
-def simulate(portfolio: Portfolio, scenario: Scenario | None = None, *, n_sims: int | None = None,
-             seed: int | None = None, levels: list[float] | None = None, method: str | None = None,
-             chunk_size: int | None = None, n_threads: int | None = None, progress: bool = False,
-             sampling: str = "sparse", cover_segment=None,
-             n_segments: int = 0, lifetime: bool | None = None) -> SimulationResult:
-    """Simulate the portfolio's loss distribution over the scenario's horizon (one year by default).
-
-    ``n_sims``, ``seed``, ``levels`` and ``method`` (``"plain"``,
-    ``"importance"`` or ``"auto"``) override the scenario's ``[simulation]``
-    values. ``chunk_size`` and ``n_threads`` change only speed and memory.
-    ``sampling="dense"`` runs plain Monte Carlo on the reference kernel that
-    draws every obligor in every simulation (for validation; slower).
-    ``cover_segment`` (one integer in ``[0, n_segments)`` per live cover, in
-    ``result.model.covers`` order, or a function of that table giving them)
-    keeps each simulation's loss by segment (``result.segment_losses``).
-    ``lifetime`` collects the lifetime view during the run (dated claims: cash
-    flows, present values, per-cover sums); by default it does when the
-    horizon is longer than a year. Without it the run does less work, and the
-    first lifetime figure asked of the result replays the run once to collect
-    it (the same numbers: draws are keyed by simulation).
-    """
-    scenario = scenario if scenario is not None else load_scenario()
-    scenario = scenario.with_overrides(n_sims=n_sims, seed=seed, levels=levels, method=method)
-    sim = scenario.simulation
-    how = resolve_method(scenario)
-    if how == "importance" and sampling != "sparse":
-        raise ValueError("importance sampling runs on the sparse kernel only; use sampling='sparse'")
-    if how == "importance" and sim.n_sims < 2 * sim.importance.strata:
-        raise InputError([Problem("scenario", "simulation", f"importance sampling with {sim.importance.strata} "
-                                  f"strata needs at least {2 * sim.importance.strata} simulations (two per stratum) "
-                                  f"for its standard errors; increase n_sims or lower simulation.importance.strata",
-                                  "n_sims", value=sim.n_sims)], "scenario")
-    lifetime = sim.horizon_years > 1.0 if lifetime is None else bool(lifetime)
-    check_fits(sim.n_sims, per_simulation(how == "importance", lifetime, n_segments,
-                                          n_periods(scenario, sim.horizon_years), SPILL_BYTES, sim.n_sims))
-    model = compile_model(portfolio, scenario)
-    run_info = {"method": how, "sampling": sampling, "chunk_size": int(chunk_size or DEFAULT_CHUNK),
-                "threads": int(n_threads or numba.get_num_threads())}
-    weight = strata = None
-    if callable(cover_segment):
-        cover_segment = cover_segment(model.covers)
-    run_info["lifetime_collected"] = lifetime
-    collector = ClaimsCollector(sim.n_sims, len(model.covers), model.arrays.horizon, scenario,
-                                cover_segment, n_segments, lifetime=lifetime)
-    t0 = time.perf_counter()
-    if how == "importance":
-        params, record = is_design(model, scenario)
-        run_info["importance"] = record
-        with threads(n_threads), _progress(progress, sim.n_sims) as tick:
-            loss, count, weight, strata = run_chunks_is(model, params, sim.seed, sim.n_sims, chunk_size, tick,
-                                                        collector=collector)
-        weight = cell_corrected(weight, strata, params.n_cells)
-        run_info["weight_bound"] = weight_bound(params, strata)
-    else:
-        with threads(n_threads), _progress(progress, sim.n_sims) as tick:
-            loss, count = run_chunks(model, sim.seed, sim.n_sims, chunk_size, tick, sampling, collector=collector)
-    elapsed = time.perf_counter() - t0
-
-    def replay(sims: np.ndarray, col: ClaimsCollector) -> np.ndarray:
-        """Losses by component of the simulations ``sims`` run again, their claims into ``col``."""
-        with threads(n_threads):
-            if how == "importance":
-                return run_chunks_is(model, params, sim.seed, 0, chunk_size, collector=col, sims=sims)[0]
-            return run_chunks(model, sim.seed, 0, chunk_size, sampling=sampling, collector=col, sims=sims)[0]
-
-    return SimulationResult(loss=loss, count=count, weight=weight, strata=strata, scenario=scenario,
-                            portfolio=portfolio, model=model, elapsed=elapsed, run_info=run_info,
-                            claims=collector, replay=replay)
-
-
-@contextlib.contextmanager
-def _progress(enabled: bool, total: int):
-    if not enabled:
-        yield None
-        return
-    from rich.console import Console
-    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-
-    console = Console(file=sys.stderr)
-    cols = (TextColumn("simulating"), BarColumn(), TextColumn("{task.completed:,}/{task.total:,}"),
-            TimeRemainingColumn())
-    with Progress(*cols, console=console, transient=True) as bar:
-        task = bar.add_task("sims", total=total)
-        yield lambda k: bar.advance(task, k)

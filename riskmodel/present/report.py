@@ -18,11 +18,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import __version__
-from .errors import InputError, Problem
-from .estimators import Estimate, LossSample
-from .units import money_unit
-from .scenario import Scenario
+from ..version import __version__
+from ..inputs.errors import InputError, Problem
+from ..analysis.estimators import Estimate, LossSample
+from ..analysis.units import money_unit
+from ..inputs.scenario import Scenario
 
 REQUIRED = ("metrics.parquet", "losses.parquet", "run.json", "scenario.json")
 
@@ -37,7 +37,7 @@ class StoredResult:
             raise InputError([Problem(str(self.dir / f), "results", "not found: a results directory is what "
                                       "`riskmodel run --out DIR` writes; run it (again) with this version")
                               for f in missing], "results")
-        from .outdir import mixed_files
+        from ..analysis.outdir import mixed_files
 
         problems = mixed_files(self.dir, "run")
         if problems:

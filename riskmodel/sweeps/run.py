@@ -21,8 +21,8 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from .sweep_spec import Sweep
-from .sweep_store import Store, point_table
+from .spec import Sweep
+from .store import Store, point_table
 
 EXECUTORS = ("local", "dask")
 
@@ -32,9 +32,10 @@ _MODELS: dict = {}
 
 def run_piece(portfolio, portfolio_sha: str, scenario_json: str, first: int, n: int) -> dict:
     """Simulations ``first .. first + n - 1`` of one point: losses by component, raw weights and cells."""
-    from .engine import is_design, resolve_method, run_chunks, run_chunks_is
-    from .model import compile_model
-    from .scenario import Scenario
+    from ..engine.chunks import is_design, run_chunks, run_chunks_is
+    from ..engine.run import resolve_method
+    from ..model.compile import compile_model
+    from ..inputs.scenario import Scenario
 
     key = (portfolio_sha, scenario_json)
     if key not in _MODELS:
@@ -55,9 +56,9 @@ def run_piece(portfolio, portfolio_sha: str, scenario_json: str, first: int, n: 
 
 def merge_point(pieces: list[dict], sc, levels, metrics_wanted) -> tuple:
     """The point's metrics from its pieces in simulation order (exactly ``simulate()``'s)."""
-    from .engine import cell_corrected
-    from .estimators import LossSample
-    from .results import metrics_table
+    from ..engine.chunks import cell_corrected
+    from ..analysis.estimators import LossSample
+    from ..analysis.results import metrics_table
 
     loss = np.concatenate([p["loss"] for p in pieces])
     method = pieces[0]["method"]

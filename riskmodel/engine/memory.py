@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .errors import InputError, Problem
+from ..inputs.errors import InputError, Problem
 
 # bytes kept per simulation for the whole run
 PER_SIMULATION = {

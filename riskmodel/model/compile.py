@@ -14,14 +14,14 @@ import numpy as np
 import pandas as pd
 
 from .combos import by_combination, positions
-from .errors import Problem, raise_if
+from ..inputs.errors import Problem, raise_if
 from .loadings import LatentTable, compile_loadings
-from .portfolio import Portfolio
-from .scenario import LGDSpec, Scenario
-from .schema import BETA_PREFIX
+from ..inputs.portfolio import Portfolio
+from ..inputs.scenario import LGDSpec, Scenario
+from ..inputs.schema import BETA_PREFIX
 
 HOME_COUNTRY = "KOR"
-from .schedules import Schedules, build_schedules, years_from
+from ..inputs.schedules import Schedules, build_schedules, years_from
 
 ModelArrays = namedtuple(
     "ModelArrays",

@@ -27,10 +27,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .errors import InputError, Problem
+from ..inputs.errors import InputError, Problem
 from .estimators import LossSample
-from .portfolio import Portfolio
-from .scenario import Scenario, load_scenario
+from ..inputs.portfolio import Portfolio
+from ..inputs.scenario import Scenario, load_scenario
 
 CAPACITY_COLUMNS = {
     "measure": "ec (capital reaches the budget) or exhaustion (P(loss > budget) reaches limit)",
@@ -97,7 +97,7 @@ def capacity(portfolio: Portfolio, scenario: Scenario | None = None, *, budget: 
     """Capacity for more of the covers ``new_cover_ids`` (already in ``portfolio``) or of a ``segment``
     (``{"product": "performance"}``): with ``new_cover_ids`` the base excludes them (scale 1 = as given);
     with ``segment`` the base is the whole portfolio and scale ``s`` adds ``s`` times the segment."""
-    from .engine import simulate
+    from .simulation import simulate
 
     scenario = scenario if scenario is not None else load_scenario()
     if measure not in ("ec", "exhaustion"):

@@ -18,8 +18,8 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-from .errors import InputError, Problem
-from .paths import file_sha256 as sha256
+from ..inputs.errors import InputError, Problem
+from ..inputs.paths import file_sha256 as sha256
 
 # what each verb writes; any other file in --out is the user's, and --out then needs --force
 VERB_FILES = {
