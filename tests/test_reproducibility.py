@@ -131,7 +131,7 @@ def test_kernel_cache_is_keyed_by_all_kernel_sources():
     """A change in any kernel file must not leave a stale compiled callee in numba's cache."""
     import riskmodel.kernels as k
     from riskmodel.kernels.distributions import gamma_nb
-    from riskmodel.kernels.one_year import simulate_chunk_nb
+    from riskmodel.kernels.chunk import simulate_chunk_nb
 
     assert k.CACHE_DIR.endswith(k.KERNEL_SOURCE_HASH)
     for fn in (gamma_nb, simulate_chunk_nb):

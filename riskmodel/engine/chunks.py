@@ -9,23 +9,22 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import os
 from typing import Iterator
 
 import numba
 import numpy as np
 
 from ..inputs.scenario import Scenario
-from ..kernels.importance import simulate_chunk_is_nb
-from ..kernels.one_year import N_COMPONENTS, N_COUNTS, simulate_chunk_nb
+from ..kernels.chunk import simulate_chunk_nb
+from ..kernels.one_year import N_COMPONENTS, N_COUNTS
 from ..kernels.philox import seed_to_key
-from ..kernels.sparse import simulate_chunk_sparse_nb
 from ..model.compile import CompiledModel
 from ..model.grouping import build_sparse, timed_latents
 from ..model.importance import ISParams, design
 from .collect import ClaimsCollector
 
 DEFAULT_CHUNK = 50_000
+NO_WEIGHTS = np.empty(0)  # plain runs have no likelihood ratios: the driver never writes here
 
 
 @contextlib.contextmanager
@@ -43,14 +42,23 @@ def threads(n: int | None) -> Iterator[None]:
 
 
 def kernels_cached(method: str = "plain", sampling: str = "sparse") -> bool:
-    """True when numba's on-disk cache holds the kernel a run will use, so it will not compile it."""
-    kernel = {"importance": simulate_chunk_is_nb}.get(method) or (
-        simulate_chunk_nb if sampling == "dense" else simulate_chunk_sparse_nb)
+    """True when numba's on-disk cache holds the kernel a run will use, so it will not compile it.
+
+    The one chunk driver compiles once per kernel (dense, sparse, importance:
+    told apart by which of its index arguments are None), so the cache's
+    index is asked for that signature.
+    """
     try:
-        index = [kernel._cache._cache_file._index_path]
-    except AttributeError:  # numba internals moved: do not claim a compile we cannot see
+        index = simulate_chunk_nb._cache._cache_file._load_index()
+    except (AttributeError, OSError, EOFError, ValueError):  # numba internals moved: claim no compile we cannot see
         return True
-    return all(os.path.exists(i) for i in index)
+    want = {"importance": ("g", "ip"), "dense": ()}.get(method if method == "importance" else sampling, ("g",))
+    for key in index:
+        sig = key[0]
+        given = tuple(name for name, t in (("g", sig[1]), ("ip", sig[2])) if str(t) != "none")
+        if given == want:
+            return True
+    return False
 
 
 SAMPLINGS = ("sparse", "dense")
@@ -84,11 +92,8 @@ def run_chunks(model: CompiledModel, seed: int, n_sims: int, chunk_size: int | N
     count = np.zeros((n_sims, N_COUNTS), dtype=np.int32)
 
     def kernel(s, e, n_blocks, rec):
-        if sparse is not None:
-            simulate_chunk_sparse_nb(model.arrays, sparse, k0, k1, index[s:e], n_blocks, loss[s:e], count[s:e], rec,
-                                     keep)
-        else:
-            simulate_chunk_nb(model.arrays, k0, k1, index[s:e], n_blocks, loss[s:e], count[s:e], rec, keep)
+        simulate_chunk_nb(model.arrays, sparse, None, k0, k1, index[s:e], n_blocks, loss[s:e], count[s:e], NO_WEIGHTS,
+                          rec, keep)
 
     _in_chunks(n_sims, chunk_size, progress, _with_claims(kernel, collector, loss, lambda i, j: np.ones(j - i)))
     return loss, count
@@ -170,8 +175,8 @@ def run_chunks_is(model: CompiledModel, params: ISParams, seed: int, n_sims: int
     factor = cell_corrected(np.ones(n_sims), cells, params.n_cells)
 
     def kernel(s, e, n_blocks, rec):
-        simulate_chunk_is_nb(model.arrays, sparse, params, k0, k1, index[s:e], n_blocks, loss[s:e], count[s:e],
-                             weight[s:e], rec, keep)
+        simulate_chunk_nb(model.arrays, sparse, params, k0, k1, index[s:e], n_blocks, loss[s:e], count[s:e],
+                          weight[s:e], rec, keep)
 
     # the collector sees the corrected weights of a range once the kernel has filled it
     _in_chunks(n_sims, chunk_size, progress,

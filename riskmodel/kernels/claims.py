@@ -28,7 +28,9 @@ import math
 
 import numpy as np
 
+from .distributions import beta_nb
 from .jit import driver, helper
+from .philox import STREAM_LGD
 
 COMP_DEFAULT_CALL = 0
 COMP_SOLVENT_CALL = 1
@@ -121,6 +123,35 @@ def push_nb(sc, n, k, t, claim, loss, comp):
         sc[3][p] = loss
         sc[4][p] = comp
     return n + 1
+
+
+@helper
+def ead_nb(m, k, fxm):
+    """Cover ``k``'s exposure in the reporting currency in this simulation."""
+    c = m.cv_ccy[k]
+    if c >= 0:
+        return m.cv_ead[k] * fxm[c]
+    return m.cv_ead[k]
+
+
+@helper
+def _lgd_nb(mean, a, b, k0, k1, sim, item):
+    if a > 0.0:
+        return beta_nb(a, b, k0, k1, sim, STREAM_LGD, item)
+    return mean
+
+
+@helper
+def push_claim_nb(m, k0, k1, sim, sc, n, k, t, fxm, comp):
+    """The one place a claim becomes a loss and a record: cover ``k``'s exposure at time ``t`` in the reporting
+    currency, times the LGD of its component (a call on a solvent exporter draws the solvent LGD from lane
+    ``2k + 1``, any other claim the LGD after default from lane ``2k``); pushed as claim number ``n``."""
+    claim = ead_nb(m, k, fxm) * exposure_share_nb(m, k, t)
+    if comp == COMP_SOLVENT_CALL:
+        lgd = _lgd_nb(m.cv_slgd_mean[k], m.cv_slgd_a[k], m.cv_slgd_b[k], k0, k1, sim, 2 * k + 1)
+    else:
+        lgd = _lgd_nb(m.cv_lgd_mean[k], m.cv_lgd_a[k], m.cv_lgd_b[k], k0, k1, sim, 2 * k)
+    return push_nb(sc, n, k, t, claim, claim * lgd, comp)
 
 
 @helper

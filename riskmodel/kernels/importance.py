@@ -53,11 +53,10 @@ shares ``lam``: unbiased, and at most ``1 / lam0``.
 import math
 
 import numpy as np
-from numba import prange
 
-from .claims import claim_sink_nb, settle_nb
+from .claims import settle_nb
 from .distributions import chi2_nb, ndtr_nb, ndtri_nb
-from .jit import driver, helper
+from .jit import helper
 from .one_year import _default_time_nb, fx_multipliers_nb
 from .philox import (
     STREAM_FACTOR,
@@ -68,12 +67,7 @@ from .philox import (
     uniform2_nb,
     uniform_lane_nb,
 )
-from .sparse import (
-    advance_nb,
-    count_and_reset_nb,
-    event_effects_nb,
-    push_sparse_claims_nb,
-)
+from .sparse import advance_nb, count_and_reset_nb, event_effects_nb, push_sparse_claims_nb
 
 
 @helper
@@ -291,30 +285,3 @@ def mixture_weight_nb(ip, log_r1, log_twist, lr_ev, p, tau):
             total += math.exp(math.log((ip.ev_ptr[k + 1] - ip.ev_ptr[k]) / ip.n_cells) + lr_ev[k]
                               - math.log(p[ip.lat_cls[j]]) - top)
     return math.exp(-top) / total
-
-
-@driver(parallel=True)
-def simulate_chunk_is_nb(m, g, ip, k0, k1, sims, n_blocks, out_loss, out_count, out_weight, out_rec, keep):
-    """Importance-sampled simulations ``sims``: losses, counts and each one's likelihood-ratio weight."""
-    n = out_loss.shape[0]
-    n_blocks = max(1, min(n, n_blocks))
-    n_lat = m.thr.shape[0]
-    n_cov = m.cv_exp.shape[0]
-    for blk in prange(n_blocks):
-        lo = blk * n // n_blocks
-        hi = (blk + 1) * n // n_blocks
-        z = np.empty(max(m.n_factors, 1))
-        lr_ev = np.empty(max(ip.ev_lat.shape[0], 1))
-        tau = np.full(n_lat, np.inf)
-        dlist = np.empty(max(n_lat, 1), dtype=np.int64)
-        called = np.zeros(max(n_cov, 1), dtype=np.uint8)
-        clist = np.empty(max(n_cov, 1), dtype=np.int64)
-        s_grp = np.empty(g.grp_ptr.shape[0])
-        p = np.empty(ip.cls_thr.shape[0])
-        fxm = np.ones(max(m.fx_vol.shape[0], 1))
-        sc = claim_sink_nb(out_rec, blk, n_blocks, m.n_contracts, keep)
-        for i in range(lo, hi):
-            if out_rec[7][blk] != 0:
-                break  # the block ran out of room: its range is rerun, so stop spending time on it
-            out_weight[i] = simulate_one_is_nb(m, g, ip, k0, k1, sims[i], z, lr_ev, tau, dlist, called, clist, s_grp,
-                                               p, fxm, sc, i, out_loss, out_count, out_rec)

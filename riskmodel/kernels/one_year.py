@@ -23,26 +23,15 @@ Every draw reads its own counter, so a simulation's result depends only on
 import math
 
 import numpy as np
-from numba import prange
 
-from .claims import (
-    COMP_CREDIT,
-    COMP_DEFAULT_CALL,
-    COMP_SOLVENT_CALL,
-    claim_sink_nb,
-    exposure_share_nb,
-    push_nb,
-    settle_nb,
-    solvent_call_time_nb,
-)
-from .distributions import beta_nb, chi2_nb, ndtr_nb, ndtri_nb, t_cdf_nb
-from .jit import driver, helper
+from .claims import COMP_CREDIT, COMP_DEFAULT_CALL, COMP_SOLVENT_CALL, push_claim_nb, settle_nb, solvent_call_time_nb
+from .distributions import chi2_nb, ndtr_nb, ndtri_nb, t_cdf_nb
+from .jit import helper
 from .philox import (
     STREAM_CALL,
     STREAM_EVENT_EFFECT,
     STREAM_FACTOR,
     STREAM_IDIO,
-    STREAM_LGD,
     STREAM_MIXING,
     uniform2_nb,
     uniform_lane_nb,
@@ -134,22 +123,6 @@ def fx_multipliers_nb(m, z, out):
 
 
 @helper
-def ead_nb(m, k, fxm):
-    """Cover ``k``'s exposure in the reporting currency in this simulation."""
-    c = m.cv_ccy[k]
-    if c >= 0:
-        return m.cv_ead[k] * fxm[c]
-    return m.cv_ead[k]
-
-
-@helper
-def _lgd_nb(mean, a, b, k0, k1, sim, item):
-    if a > 0.0:
-        return beta_nb(a, b, k0, k1, sim, STREAM_LGD, item)
-    return mean
-
-
-@helper
 def solvent_hazard_nb(m, k, tau):
     """Integrated intensity of a call without default on cover ``k`` over its solvent live window."""
     a = m.cv_a[k]
@@ -178,25 +151,17 @@ def push_cover_claims_nb(m, k0, k1, sim, tau, fxm, sc):
         if m.cv_credit[k]:
             ti = tau[m.cv_imp[k]]
             if a <= ti < b:
-                claim = ead_nb(m, k, fxm) * exposure_share_nb(m, k, ti)
-                n = push_nb(sc, n, k, ti, claim,
-                            claim * _lgd_nb(m.cv_lgd_mean[k], m.cv_lgd_a[k], m.cv_lgd_b[k], k0, k1, sim, 2 * k),
-                            COMP_CREDIT)
+                n = push_claim_nb(m, k0, k1, sim, sc, n, k, ti, fxm, COMP_CREDIT)
             continue
         te = tau[m.cv_exp[k]]
         u_def, u_solv = uniform2_nb(k0, k1, sim, STREAM_CALL, k, 0)
         if m.cv_rate[k] > 0.0:
             if u_solv < -math.expm1(-solvent_hazard_nb(m, k, tau)):  # u_solv is then uniform on (0, P)
                 t = solvent_call_time_nb(m, k, tau, u_solv)
-                claim = ead_nb(m, k, fxm) * exposure_share_nb(m, k, t)
-                n = push_nb(sc, n, k, t, claim, claim * _lgd_nb(m.cv_slgd_mean[k], m.cv_slgd_a[k], m.cv_slgd_b[k],
-                                                                 k0, k1, sim, 2 * k + 1), COMP_SOLVENT_CALL)
+                n = push_claim_nb(m, k0, k1, sim, sc, n, k, t, fxm, COMP_SOLVENT_CALL)
                 continue
         if a <= te < b and u_def < m.cv_p_call[k]:
-            claim = ead_nb(m, k, fxm) * exposure_share_nb(m, k, te)
-            n = push_nb(sc, n, k, te, claim,
-                        claim * _lgd_nb(m.cv_lgd_mean[k], m.cv_lgd_a[k], m.cv_lgd_b[k], k0, k1, sim, 2 * k),
-                        COMP_DEFAULT_CALL)
+            n = push_claim_nb(m, k0, k1, sim, sc, n, k, te, fxm, COMP_DEFAULT_CALL)
     return n
 
 
@@ -227,27 +192,3 @@ def simulate_one_nb(m, k0, k1, sim, z, tau, fxm, sc, i, out_loss, out_count, out
     out_count[i, 2] = nc
     n = push_cover_claims_nb(m, k0, k1, sim, tau, fxm, sc)
     settle_nb(m, sc, n, i, out_loss[i], out_count[i], out_rec)
-
-
-@driver(parallel=True)
-def simulate_chunk_nb(m, k0, k1, sims, n_blocks, out_loss, out_count, out_rec, keep):
-    """Simulations ``sims`` (their indices: any subset, in any order) into ``out_loss`` (n x 3), ``out_count`` (n x 4)
-    and their claims into ``out_rec`` (see ``claims``).
-
-    The chunk is cut into ``n_blocks`` blocks, one scratch buffer each; a
-    simulation's result never depends on its block, so any thread count or
-    block count gives the same numbers.
-    """
-    n = out_loss.shape[0]
-    n_blocks = max(1, min(n, n_blocks))
-    for blk in prange(n_blocks):
-        lo = blk * n // n_blocks
-        hi = (blk + 1) * n // n_blocks
-        z = np.empty(max(m.n_factors, 1))
-        tau = np.empty(m.thr.shape[0])
-        fxm = np.ones(max(m.fx_vol.shape[0], 1))
-        sc = claim_sink_nb(out_rec, blk, n_blocks, m.n_contracts, keep)
-        for i in range(lo, hi):
-            if out_rec[7][blk] != 0:
-                break  # the block ran out of room: its range is rerun, so stop spending time on it
-            simulate_one_nb(m, k0, k1, sims[i], z, tau, fxm, sc, i, out_loss, out_count, out_rec)

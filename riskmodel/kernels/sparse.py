@@ -31,30 +31,11 @@ distribution, not draw by draw (tested against exact results and each other).
 import math
 
 import numpy as np
-from numba import prange
 
-from .claims import (
-    COMP_CREDIT,
-    COMP_DEFAULT_CALL,
-    COMP_SOLVENT_CALL,
-    claim_sink_nb,
-    exposure_share_nb,
-    push_nb,
-    settle_nb,
-    solvent_call_time_nb,
-)
+from .claims import COMP_CREDIT, COMP_DEFAULT_CALL, COMP_SOLVENT_CALL, push_claim_nb, settle_nb, solvent_call_time_nb
 from .distributions import ndtr_nb, ndtri_nb
-from .jit import driver, helper
-from .one_year import (
-    LATENT_EVENT,
-    _default_time_nb,
-    _lgd_nb,
-    draw_factors_nb,
-    ead_nb,
-    fx_multipliers_nb,
-    solvent_hazard_nb,
-    tally_nb,
-)
+from .jit import helper
+from .one_year import LATENT_EVENT, _default_time_nb, draw_factors_nb, fx_multipliers_nb, solvent_hazard_nb, tally_nb
 from .philox import (
     STREAM_CALL,
     STREAM_CALL_GROUP,
@@ -208,9 +189,7 @@ def push_sparse_claims_nb(m, g, k0, k1, sim, tau, dlist, nd, called, clist, fxm,
                 clist[nc] = k
                 nc += 1
                 t = solvent_call_time_nb(m, k, tau, w)
-                claim = ead_nb(m, k, fxm) * exposure_share_nb(m, k, t)
-                n = push_nb(sc, n, k, t, claim, claim * _lgd_nb(m.cv_slgd_mean[k], m.cv_slgd_a[k], m.cv_slgd_b[k],
-                                                                 k0, k1, sim, 2 * k + 1), COMP_SOLVENT_CALL)
+                n = push_claim_nb(m, k0, k1, sim, sc, n, k, t, fxm, COMP_SOLVENT_CALL)
     for ii in range(nd):
         j = dlist[ii]
         t = tau[j]
@@ -219,16 +198,10 @@ def push_sparse_claims_nb(m, g, k0, k1, sim, tau, dlist, nd, called, clist, fxm,
             if not (m.cv_a[k] <= t < m.cv_b[k]):
                 continue
             if m.cv_credit[k]:
-                claim = ead_nb(m, k, fxm) * exposure_share_nb(m, k, t)
-                n = push_nb(sc, n, k, t, claim,
-                            claim * _lgd_nb(m.cv_lgd_mean[k], m.cv_lgd_a[k], m.cv_lgd_b[k], k0, k1, sim, 2 * k),
-                            COMP_CREDIT)
+                n = push_claim_nb(m, k0, k1, sim, sc, n, k, t, fxm, COMP_CREDIT)
             elif called[k] == 0 and (m.cv_p_call[k] >= 1.0 or
                                      uniform_lane_nb(k0, k1, sim, STREAM_CALL, 2 * k, 0) < m.cv_p_call[k]):
-                claim = ead_nb(m, k, fxm) * exposure_share_nb(m, k, t)
-                n = push_nb(sc, n, k, t, claim,
-                            claim * _lgd_nb(m.cv_lgd_mean[k], m.cv_lgd_a[k], m.cv_lgd_b[k], k0, k1, sim, 2 * k),
-                            COMP_DEFAULT_CALL)
+                n = push_claim_nb(m, k0, k1, sim, sc, n, k, t, fxm, COMP_DEFAULT_CALL)
     for i in range(nc):
         called[clist[i]] = 0
     return n
@@ -259,27 +232,3 @@ def simulate_one_sparse_nb(m, g, k0, k1, sim, z, tau, dlist, called, clist, fxm,
     n = push_sparse_claims_nb(m, g, k0, k1, sim, tau, dlist, nd, called, clist, fxm, sc)
     settle_nb(m, sc, n, i, out_loss[i], out_count[i], out_rec)
     count_and_reset_nb(m, tau, dlist, nd, out_count[i])
-
-
-@driver(parallel=True)
-def simulate_chunk_sparse_nb(m, g, k0, k1, sims, n_blocks, out_loss, out_count, out_rec, keep):
-    """Sparse twin of ``one_year.simulate_chunk_nb``: same arguments plus the group index ``g``."""
-    n = out_loss.shape[0]
-    n_blocks = max(1, min(n, n_blocks))
-    n_lat = m.thr.shape[0]
-    n_cov = m.cv_exp.shape[0]
-    for blk in prange(n_blocks):
-        lo = blk * n // n_blocks
-        hi = (blk + 1) * n // n_blocks
-        z = np.empty(max(m.n_factors, 1))
-        tau = np.full(n_lat, np.inf)
-        dlist = np.empty(max(n_lat, 1), dtype=np.int64)
-        called = np.zeros(max(n_cov, 1), dtype=np.uint8)
-        clist = np.empty(max(n_cov, 1), dtype=np.int64)
-        fxm = np.ones(max(m.fx_vol.shape[0], 1))
-        sc = claim_sink_nb(out_rec, blk, n_blocks, m.n_contracts, keep)
-        for i in range(lo, hi):
-            if out_rec[7][blk] != 0:
-                break  # the block ran out of room: its range is rerun, so stop spending time on it
-            simulate_one_sparse_nb(m, g, k0, k1, sims[i], z, tau, dlist, called, clist, fxm, sc, i, out_loss,
-                                   out_count, out_rec)

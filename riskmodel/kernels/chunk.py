@@ -1,0 +1,61 @@
+"""The chunk driver every kernel shares: blocks, scratch buffers, the claims sink and its overflow.
+
+What one simulation does is its kernel's, chosen by the indexes the driver
+is given: ``g is None`` the dense reference kernel (``one_year``), ``ip is
+None`` the sparse kernel (``sparse``), else importance sampling
+(``importance``). numba prunes the branches on ``None`` arguments at
+compile time, so each of the three compiles to its own machine code, as if
+written alone.
+
+The chunk is cut into ``n_blocks`` blocks, one scratch buffer each; a
+simulation's result never depends on its block, so any thread count or
+block count gives the same numbers.
+"""
+import numpy as np
+from numba import prange
+
+from .claims import claim_sink_nb
+from .importance import simulate_one_is_nb
+from .jit import driver
+from .one_year import simulate_one_nb
+from .sparse import simulate_one_sparse_nb
+
+
+@driver(parallel=True)
+def simulate_chunk_nb(m, g, ip, k0, k1, sims, n_blocks, out_loss, out_count, out_weight, out_rec, keep):
+    """Simulations ``sims`` (their indices: any subset, in any order) into ``out_loss`` (n x 3), ``out_count``
+    (n x 4), under importance sampling each one's likelihood-ratio weight into ``out_weight``, and their claims
+    into ``out_rec`` (see ``claims``)."""
+    n = out_loss.shape[0]
+    n_blocks = max(1, min(n, n_blocks))
+    n_lat = m.thr.shape[0]
+    n_cov = m.cv_exp.shape[0]
+    for blk in prange(n_blocks):
+        lo = blk * n // n_blocks
+        hi = (blk + 1) * n // n_blocks
+        z = np.empty(max(m.n_factors, 1))
+        tau = np.full(n_lat, np.inf)  # the sparse kernels restore it after each simulation; the dense overwrites it
+        fxm = np.ones(max(m.fx_vol.shape[0], 1))
+        dlist = np.empty(max(n_lat, 1), dtype=np.int64)
+        called = np.zeros(max(n_cov, 1), dtype=np.uint8)
+        clist = np.empty(max(n_cov, 1), dtype=np.int64)
+        if ip is None:
+            lr_ev = np.empty(1)
+            s_grp = np.empty(1)
+            p = np.empty(1)
+        else:
+            lr_ev = np.empty(max(ip.ev_lat.shape[0], 1))
+            s_grp = np.empty(g.grp_ptr.shape[0])
+            p = np.empty(ip.cls_thr.shape[0])
+        sc = claim_sink_nb(out_rec, blk, n_blocks, m.n_contracts, keep)
+        for i in range(lo, hi):
+            if out_rec[7][blk] != 0:
+                break  # the block ran out of room: its range is rerun, so stop spending time on it
+            if g is None:
+                simulate_one_nb(m, k0, k1, sims[i], z, tau, fxm, sc, i, out_loss, out_count, out_rec)
+            elif ip is None:
+                simulate_one_sparse_nb(m, g, k0, k1, sims[i], z, tau, dlist, called, clist, fxm, sc, i, out_loss,
+                                       out_count, out_rec)
+            else:
+                out_weight[i] = simulate_one_is_nb(m, g, ip, k0, k1, sims[i], z, lr_ev, tau, dlist, called, clist,
+                                                   s_grp, p, fxm, sc, i, out_loss, out_count, out_rec)
