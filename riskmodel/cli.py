@@ -327,10 +327,10 @@ def _threshold_problem(t):
 
 
 def validate_main(path, scenario=None, master_scale=None, countries=None, date_format=None) -> int:
-    from .model.compile import compile_model
     from .inputs.portfolio import load_portfolio
     from .inputs.reference import load_reference
     from .inputs.scenario import load_scenario
+    from .model.compile import compile_model
 
     pf = load_portfolio(path, load_reference(master_scale, countries), date_format)
     model = compile_model(pf, load_scenario(scenario))
@@ -343,8 +343,8 @@ def validate_main(path, scenario=None, master_scale=None, countries=None, date_f
 
 
 def sample_main(covers, out, seed=2026, fmt="csv", force=False) -> int:
-    from .inputs.schema import ALL_TABLES
     from .inputs.sample import write_sample
+    from .inputs.schema import ALL_TABLES
 
     there = sorted(f"{t}{ext}" for t in ALL_TABLES for ext in (".csv", ".parquet")
                    if (Path(out) / f"{t}{ext}").exists())

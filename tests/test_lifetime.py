@@ -96,7 +96,7 @@ def test_homogeneous_pool_annual_claims_follow_the_term_structure():
     m = res.model
     a = m.arrays
     b = res.model.covers["window_end"].iloc[0]
-    from riskmodel.model.compile import cumulative_hazard
+    from riskmodel.model.terms import cumulative_hazard
 
     surv = lambda t: float(np.exp(-cumulative_hazard(-a.log_surv[:1], a.haz2[:1], a.haz3[:1], t))[0])  # noqa: E731
     cf = res.cashflows()

@@ -28,9 +28,9 @@ import numpy as np
 import pandas as pd
 
 from ..inputs.errors import InputError, Problem
-from .estimators import LossSample
 from ..inputs.portfolio import Portfolio
 from ..inputs.scenario import Scenario, load_scenario
+from .estimators import LossSample
 
 CAPACITY_COLUMNS = {
     "measure": "ec (capital reaches the budget) or exhaustion (P(loss > budget) reaches limit)",

@@ -22,9 +22,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .contributions import capital_shares
 from ..inputs.errors import InputError, Problem
 from ..inputs.schema import CONCENTRATION_SCHEMA, HERFINDAHL_SCHEMA, LIMITS_SCHEMA, conform
+from .contributions import capital_shares
 from .segments import ALIASES, cover_attributes, resolve, segment_codes
 
 DIMENSIONS = ("exporter", "importer", "country", "region")

@@ -21,9 +21,11 @@ import numpy as np
 import pandas as pd
 
 from ..engine.collect import discount, mean_se
-from .estimators import Estimate, LossSample
-from ..inputs.schema import CASHFLOWS_SCHEMA, COLLATERAL_SCHEMA, METRICS_SCHEMA, POLICY_SCHEMA, PRICING_COLUMNS, conform
+from ..inputs.products import GUARANTEE_PRODUCTS
 from ..inputs.schedules import DAYS_PER_YEAR
+from ..inputs.schema import CASHFLOWS_SCHEMA, COLLATERAL_SCHEMA, METRICS_SCHEMA, POLICY_SCHEMA, PRICING_COLUMNS, conform
+from .estimators import Estimate, LossSample
+
 
 class SimulationResult(Protocol):
     """What the lifetime tables read of a run (``results.SimulationResult`` provides it; named here rather
@@ -270,7 +272,7 @@ def collateral_table(r: "SimulationResult", by: str | list[str] | None = None) -
     shock = sc.reporting.fx_risk.shock
     per = (cov["collateral_without"] - cov["collateral_with"]).fillna(0.0).to_numpy(float)
     amount = (cov["amount"] * cov["currency"].map(lambda c: fx[c] * shock.get(c, 1.0))).to_numpy(float)
-    guarantee = (cov["product"] != "credit").to_numpy()
+    guarantee = cov["product"].isin(GUARANTEE_PRODUCTS).to_numpy()
     n_years = int(np.ceil(H - 1e-9))
     rows = []
     for y in range(n_years):

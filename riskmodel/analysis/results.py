@@ -8,7 +8,6 @@ that return numbers with their Monte Carlo errors.
 from __future__ import annotations
 
 import datetime as _dt
-import json
 import platform
 from functools import cached_property
 from pathlib import Path
@@ -16,10 +15,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..inputs.schema import COUNT_COLUMNS, LOSS_COMPONENTS, LOSSES_SCHEMA, METRICS_SCHEMA, conform
 from ..version import __version__
 from . import lifetime
 from .estimators import Estimate, LossSample
-from ..inputs.schema import COUNT_COLUMNS, LOSS_COMPONENTS, LOSSES_SCHEMA, METRICS_SCHEMA, conform
 from .units import money_unit
 
 

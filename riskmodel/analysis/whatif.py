@@ -23,10 +23,10 @@ import numpy as np
 import pandas as pd
 
 from ..inputs.errors import InputError, Problem
-from .estimators import LossSample, _se_of_mean
 from ..inputs.portfolio import Portfolio, extend_portfolio
 from ..inputs.scenario import Scenario, load_scenario
 from ..inputs.schema import WHATIF_SCHEMA, conform
+from .estimators import LossSample, _se_of_mean
 
 
 @dataclass

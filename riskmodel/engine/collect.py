@@ -21,8 +21,8 @@ import tempfile
 import numba
 import numpy as np
 
-from ..kernels.cashflows import N_ACC, reduce_records_nb, segment_losses_nb
 from ..inputs.scenario import Scenario
+from ..kernels.cashflows import N_ACC, reduce_records_nb, segment_losses_nb
 
 RECORD_BUDGET = 2_000_000  # claims held at once (about 66 MB)
 SPILL_BYTES = 256 * 2**20  # per-simulation cash flows larger than this live in a temporary file

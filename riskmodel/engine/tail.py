@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .collect import ClaimsCollector
 from ..inputs.scenario import Scenario
+from .collect import ClaimsCollector
 
 
 class TailRecords(ClaimsCollector):

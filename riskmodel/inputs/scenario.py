@@ -16,9 +16,19 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    create_model,
+    field_validator,
+    model_validator,
+)
 
 from .errors import InputError, Problem
+from .products import GUARANTEES, TABLE, Product
 
 FACTOR_KINDS = ("global", "korea", "region", "country", "sector")
 
@@ -269,34 +279,24 @@ class CountryEvents(_Strict):
         return v
 
 
-class GuaranteeProbs(_Strict):
-    bid: float = Field(ge=0, le=1)
-    advance_payment: float = Field(ge=0, le=1)
-    performance: float = Field(ge=0, le=1)
-    warranty: float = Field(ge=0, le=1)
+def _per_guarantee(name: str, le: float, doc: str) -> type[_Strict]:
+    """A table with one float in [0, ``le``] per guarantee product (``products.TABLE``), each required."""
+    fields = {p.name: (float, Field(ge=0, le=le)) for p in GUARANTEES}
+    return create_model(name, __base__=_Strict, __doc__=doc, **fields)
 
 
-class GuaranteeRates(_Strict):  # annual intensities of calls without default (tests force calls with 50)
-    bid: float = Field(ge=0, le=100)
-    advance_payment: float = Field(ge=0, le=100)
-    performance: float = Field(ge=0, le=100)
-    warranty: float = Field(ge=0, le=100)
+GuaranteeProbs = _per_guarantee("GuaranteeProbs", 1.0, "A probability per guarantee product.")
+# annual intensities of calls without default (tests force calls with 50)
+GuaranteeRates = _per_guarantee("GuaranteeRates", 100.0, "An annual intensity per guarantee product.")
 
 
 class Calls(_Strict):
     enabled: bool = True
-    # Judgement: an exporter that fails cannot deliver; advance payments are nearly always
-    # reclaimed, performance bonds usually. ICC/GCD (2022) find claims of ~10% of issued
-    # amount after the customer's default on generic performance guarantees; defence buyers
-    # holding on-demand instruments call far more.
-    given_default: GuaranteeProbs = GuaranteeProbs(bid=0.2, advance_payment=0.9, performance=0.6, warranty=0.3)
-    # ICC Trade Register: performance guarantees default at 0.26-0.49% a year. Judgement:
-    # calls on solvent exporters (disputes, delays, unfair calls) of the same order.
-    rate_without_default: GuaranteeRates = GuaranteeRates(bid=0.002, advance_payment=0.004,
-                                                          performance=0.005, warranty=0.003)
-    # conditional guarantees need proof of default: a quarter of the on-demand rate (judgement)
-    rate_without_default_conditional: GuaranteeRates = GuaranteeRates(bid=0.0005, advance_payment=0.001,
-                                                                      performance=0.00125, warranty=0.00075)
+    # defaults and their sources: ``products.TABLE``
+    given_default: GuaranteeProbs = GuaranteeProbs(**{p.name: p.call_given_default for p in GUARANTEES})
+    rate_without_default: GuaranteeRates = GuaranteeRates(**{p.name: p.rate_on_demand for p in GUARANTEES})
+    rate_without_default_conditional: GuaranteeRates = GuaranteeRates(
+        **{p.name: p.rate_conditional for p in GUARANTEES})
     rate_multiplier: float = Field(1.0, ge=0, le=MAX_MULTIPLIER, description="factor on every rate of calls "
                                    "without default "
                                    "(a stress: a wave of unfair calls); stacked stresses multiply")
@@ -324,19 +324,18 @@ class CreditLGD(LGDSpec):
     private: LGDSpec | None = None
 
 
-class LGD(_Strict):
-    random: bool = Field(True, description="false: every LGD is fixed at its mean")
-    # After exporter default: recovery from a small firm's estate. Berne Union: private credit
-    # insurers often recover only 25-30% of claims paid -> LGD 0.7-0.75 (judgement 0.7).
-    # Solvent exporter: it owes the bank the claim; ICC finds median recoveries near 100% on
-    # trade products, but a large call strains an SME (judgement 0.2).
-    bid: GuaranteeLGD = GuaranteeLGD(mean=0.7, sd=0.2)
-    advance_payment: GuaranteeLGD = GuaranteeLGD(mean=0.7, sd=0.2)
-    performance: GuaranteeLGD = GuaranteeLGD(mean=0.7, sd=0.2)
-    warranty: GuaranteeLGD = GuaranteeLGD(mean=0.7, sd=0.2)
-    # Moody's sovereign recovery 53% issuer-weighted, 31% value-weighted (LGD 0.47-0.69);
-    # private insurers recover 25-30%. Judgement: 0.55 for all buyer kinds.
-    credit: CreditLGD = CreditLGD(mean=0.55, sd=0.25)
+def _lgd_field(p: Product):
+    mean, sd = p.lgd
+    if p.kind == "credit":
+        return CreditLGD, CreditLGD(mean=mean, sd=sd)
+    solvent = LGDSpec(mean=p.solvent_lgd[0], sd=p.solvent_lgd[1])
+    return GuaranteeLGD, GuaranteeLGD(mean=mean, sd=sd, solvent=solvent)
+
+
+# one table per product (defaults and their sources: ``products.TABLE``)
+LGD = create_model("LGD", __base__=_Strict, __doc__="The LGD of each product.",
+                   random=(bool, Field(True, description="false: every LGD is fixed at its mean")),
+                   **{p.name: _lgd_field(p) for p in TABLE})
 
 
 class Scenario(_Strict):

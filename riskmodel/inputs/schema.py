@@ -10,9 +10,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .products import PRODUCTS, products_in_words
+
 SCHEDULE_KINDS = ("bullet", "linear", "milestones")
-PRODUCTS = ("bid", "advance_payment", "performance", "warranty", "credit")
-GUARANTEE_PRODUCTS = ("bid", "advance_payment", "performance", "warranty")
 IMPORTER_KINDS = ("sovereign", "state", "private")
 BETA_PREFIX = "beta_"
 
@@ -104,7 +104,7 @@ COVERS = TableSchema(
         Column("cover_id", "id", doc="unique id"),
         Column("exporter_id", "id", doc="must exist in exporters"),
         Column("importer_id", "id", doc="must exist in importers"),
-        Column("product", "choice", choices=PRODUCTS, doc="bid, advance_payment, performance, warranty or credit"),
+        Column("product", "choice", choices=PRODUCTS, doc=products_in_words()),
         Column("amount", "number", low=0.0, low_open=True, high=MAX_AMOUNT,
                doc="face amount in `currency`, > 0 and at most 1e15 (a larger figure is a unit or typing error)"),
         Column("currency", "code3", doc="ISO 4217 code with a rate in the scenario's [reporting.fx]"),

@@ -11,7 +11,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from .compile import ModelArrays
+from .arrays import ModelArrays
 
 SparseArrays = namedtuple(
     "SparseArrays",

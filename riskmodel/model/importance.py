@@ -44,8 +44,8 @@ from collections import namedtuple
 import numpy as np
 from scipy import special
 
+from .arrays import CompiledModel
 from .grouping import SparseArrays, build_classes
-from .compile import CompiledModel
 
 ISParams = namedtuple("ISParams", ["n_cells", "n_plain", "n_shift", "n_twist", "mu_norm", "direction", "c_w",
                                    "x_target", "theta_max", "cls_ptr", "cls_mem", "cls_grp", "cls_thr", "cls_sev",

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .combos import combinations
 from ..inputs.errors import Problem
 from ..inputs.schema import BETA_PREFIX
+from .combos import combinations
 
 ATTRIBUTE_KINDS = ("region", "country", "sector")  # one factor instance per value of the attribute
 
@@ -44,7 +44,7 @@ class Loadings:
     rule: np.ndarray  # rule that gave each latent its loadings ("portfolio": its own columns), None if none
 
 
-class _Vocab:
+class Numbering:
     """Strings numbered in order of first use."""
 
     def __init__(self):
@@ -61,7 +61,7 @@ def compile_loadings(tables: list[LatentTable], best_rule) -> tuple[Loadings, li
     """Loadings of the latents of ``tables`` (in that order); ``best_rule(applies_to, attrs)`` gives
     ``(rule name, or None, or 'ambiguous:<names>'; {kind: beta})`` for a combination of attributes."""
     problems: list[Problem] = []
-    kinds = _Vocab()
+    kinds = Numbering()
     lat_parts, kind_parts, beta_parts, rules, explicit = [], [], [], [], []
     offset = 0
     for t in tables:
@@ -105,7 +105,7 @@ def compile_loadings(tables: list[LatentTable], best_rule) -> tuple[Loadings, li
                     np.concatenate(rules) if tables else np.zeros(0, object)), problems
 
 
-def _table_matrix(t: LatentTable, best_rule, kinds: _Vocab):
+def _table_matrix(t: LatentTable, best_rule, kinds: Numbering):
     """(kind codes, betas, rule per latent, explicit rows, problems) of one table: a row's own loadings where
     it gives any, else the best rule for its attributes. Kind code -1 where a row has no loading there."""
     n = len(t.ids)
@@ -158,7 +158,7 @@ def _instances(tables: list[LatentTable], lat: np.ndarray, kind: np.ndarray, kin
     """Each loading's factor instance (as a code into the returned names: ``global``, ``region:<r>``, ...)
     and whether it cannot apply: an attribute factor where the latent lacks the attribute, or a sector
     factor of a non-exporter."""
-    vocab = _Vocab()
+    vocab = Numbering()
     name_id = np.full(lat.shape[0], -1, dtype=np.int64)
     bad = np.zeros(lat.shape[0], dtype=bool)
     starts = np.cumsum([0] + [len(t.ids) for t in tables])

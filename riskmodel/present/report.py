@@ -18,11 +18,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..version import __version__
-from ..inputs.errors import InputError, Problem
 from ..analysis.estimators import Estimate, LossSample
 from ..analysis.units import money_unit
+from ..inputs.errors import InputError, Problem
 from ..inputs.scenario import Scenario
+from ..version import __version__
 
 REQUIRED = ("metrics.parquet", "losses.parquet", "run.json", "scenario.json")
 

@@ -34,8 +34,8 @@ def run_piece(portfolio, portfolio_sha: str, scenario_json: str, first: int, n: 
     """Simulations ``first .. first + n - 1`` of one point: losses by component, raw weights and cells."""
     from ..engine.chunks import is_design, run_chunks, run_chunks_is
     from ..engine.run import resolve_method
-    from ..model.compile import compile_model
     from ..inputs.scenario import Scenario
+    from ..model.compile import compile_model
 
     key = (portfolio_sha, scenario_json)
     if key not in _MODELS:
@@ -56,9 +56,9 @@ def run_piece(portfolio, portfolio_sha: str, scenario_json: str, first: int, n: 
 
 def merge_point(pieces: list[dict], sc, levels, metrics_wanted) -> tuple:
     """The point's metrics from its pieces in simulation order (exactly ``simulate()``'s)."""
-    from ..engine.chunks import cell_corrected
     from ..analysis.estimators import LossSample
     from ..analysis.results import metrics_table
+    from ..engine.chunks import cell_corrected
 
     loss = np.concatenate([p["loss"] for p in pieces])
     method = pieces[0]["method"]

@@ -32,8 +32,8 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import math
 import json
+import math
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,10 +41,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from ..version import __version__
 from ..inputs.errors import InputError, Problem
 from ..inputs.portfolio import Portfolio, load_portfolio
 from ..inputs.scenario import BASELINE, Scenario, _problems, deep_merge, scenario_delta, stack
+from ..version import __version__
 
 METRIC_NAMES = ("el", "sd", "var", "es", "ec")
 

@@ -21,9 +21,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..version import __version__
 from ..inputs.errors import InputError, Problem
 from ..inputs.schema import METRICS_SCHEMA
+from ..version import __version__
 
 #: columns a point adds to the metrics table (then one column per grid parameter)
 POINT_COLUMNS = {"point": "string", "label": "string", "stack": "string", "seed": "int64", "n_sims": "int64",
