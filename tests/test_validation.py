@@ -279,7 +279,7 @@ def _same(a: pd.Series, b: pd.Series):
 @settings(max_examples=150, deadline=None)
 @given(st.lists(_CELLS, max_size=25), st.sampled_from(["object", "str"]))
 def test_fast_parsers_agree_with_the_cell_by_cell_reference(cells, dtype):
-    from riskmodel.inputs import portfolio as P
+    from riskmodel.inputs import cells as P
 
     s = pd.Series(cells, dtype=object) if dtype == "object" else pd.Series(cells, dtype=object).astype("str")
     if dtype == "str":
@@ -297,7 +297,7 @@ def test_fast_parsers_agree_with_the_cell_by_cell_reference(cells, dtype):
 @pytest.mark.parametrize("unit", ["ns", "us", "ms", "s"])
 @pytest.mark.parametrize("tz", [None, "Asia/Seoul"])
 def test_fast_date_parser_keeps_datetime_columns_as_the_reference_does(unit, tz):
-    from riskmodel.inputs import portfolio as P
+    from riskmodel.inputs import cells as P
 
     s = pd.Series(pd.to_datetime(["2026-01-31 23:30", None, "2027-06-01 00:00"]).tz_localize(tz)).astype(
         f"datetime64[{unit}]" if tz is None else f"datetime64[{unit}, {tz}]")
@@ -306,7 +306,7 @@ def test_fast_date_parser_keeps_datetime_columns_as_the_reference_does(unit, tz)
 
 @pytest.mark.parametrize("values", [[True, False, True], [True, None], [np.bool_(True), 1, 0.0], []])
 def test_fast_bool_parser_on_boolean_columns_agrees_with_the_reference(values):
-    from riskmodel.inputs import portfolio as P
+    from riskmodel.inputs import cells as P
 
     s = pd.Series(values, dtype=object)
     _same(P._as_bool(s), P._as_bool_cells(s))

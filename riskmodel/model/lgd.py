@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..inputs.parameters import LGDSpec
 from ..inputs.products import CREDIT_PRODUCTS
-from ..inputs.scenario import LGDSpec, Scenario
+from ..inputs.scenario import Scenario
 from .combos import by_combination
 
 

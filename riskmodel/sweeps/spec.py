@@ -43,7 +43,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from ..inputs.errors import InputError, Problem
 from ..inputs.portfolio import Portfolio, load_portfolio
-from ..inputs.scenario import BASELINE, Scenario, _problems, deep_merge, scenario_delta, stack
+from ..inputs.scenario import BASELINE, Scenario, deep_merge, scenario_delta, stack, validation_problems
 from ..version import __version__
 
 METRIC_NAMES = ("el", "sd", "var", "es", "ec")
@@ -220,7 +220,7 @@ def resolve(spec: SweepSpec, here: Path, source: str = "<sweep>", spec_sha256: s
                 sc = Scenario.model_validate(deep_merge(BASELINE, d))
             except ValidationError as exc:
                 problems += [Problem(source, "sweep", f"{tag}: {p.rule}", p.column, value=p.value)
-                             for p in _problems(exc, source)]
+                             for p in validation_problems(exc, source)]
                 continue
             if sc.simulation.method != "plain" and spec.n_sims < 2 * sc.simulation.importance.strata:
                 problems.append(Problem(source, "sweep", f"{tag}: importance sampling needs at least "
