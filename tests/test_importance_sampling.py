@@ -200,3 +200,13 @@ def test_without_routes_the_same_tail_is_seen_through_heavy_weights():
         w = res.weights[res.total_loss > 45]
         ess[routes] = w.sum() ** 2 / (w * w).sum()
     assert ess[6] > 3 * ess[0], ess
+
+
+def test_design_cells_are_each_simulations_cell_of_the_mixture(sample_portfolio):
+    """``result.cells`` (also ``strata``, its former name) is the design cell of each simulation: ``sim % n_cells``
+    (mixture component x stratum), what the stratified estimators take as strata."""
+    res = simulate(sample_portfolio, n_sims=400, seed=2, method="importance")
+    n_cells = res.run_info["importance"]["strata"]
+    assert np.array_equal(res.cells, np.arange(400) % n_cells)
+    assert res.strata is res.cells
+    assert simulate(sample_portfolio, n_sims=200, seed=2, method="plain").cells is None

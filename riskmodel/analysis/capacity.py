@@ -100,6 +100,46 @@ def capacity(portfolio: Portfolio, scenario: Scenario | None = None, *, budget: 
     from .simulation import simulate
 
     scenario = scenario if scenario is not None else load_scenario()
+    _check_options(budget, new_cover_ids, segment, measure, level, limit)
+    level = (1.0 - limit) if measure == "exhaustion" else (level or scenario.lifetime.capital_level)
+    levels = sorted(set(scenario.simulation.levels) | {level})
+    sc = scenario.with_overrides(levels=levels)
+    if segment is not None:
+        in_new = _segment_mask(portfolio, segment)
+    else:
+        in_new = portfolio.covers["cover_id"].isin(set(new_cover_ids)).to_numpy()
+    result = simulate(portfolio, sc, n_sims=n_sims, seed=seed, method=method, n_threads=n_threads,
+                      progress=progress, n_segments=2,
+                      cover_segment=lambda live: _live_mask(live, portfolio, in_new).astype(np.int64))
+    seg = result.segment_losses
+    l_new = seg[:, 1]
+    l_base = result.total_loss if segment is not None else seg[:, 0]
+    new_ead = float(result.model.covers["ead"][_live_mask(result.model.covers, portfolio, in_new)].sum())
+    if not (l_new > 0).any():
+        raise InputError([Problem("capacity", "options", "the new covers lose nothing in any simulation: their "
+                                  "capacity is unbounded; check that they are live in the horizon", None)], "options")
+    search = _ScaleSearch(l_base, l_new, result, sc.simulation.ci_level, measure, level, budget, grid, max_scale)
+    base = search.at(0.0)
+    hi = search.first_scale_above()
+    grid_s = np.linspace(0.0, hi, grid + 1)
+    curve = pd.DataFrame([{"scale": float(x), "value": e.value, "se": e.se}
+                          for x, e in ((x, search.at(float(x))) for x in grid_s)])
+    s_star = search.crossing(lambda e: e.value, hi)
+    # an interval whose lower end never reaches the budget stops at max_scale
+    s_lo, s_hi = search.crossing(lambda e: e.ci_high, hi), min(search.crossing(lambda e: e.ci_low, hi), max_scale)
+    at = search.at(s_star)
+    se = (s_hi - s_lo) / (2.0 * result.sample.z)
+    table = pd.DataFrame([{
+        "measure": measure, "level": level, "budget": float(budget), "new_exposure": new_ead,
+        "scale": s_star, "scale_se": se, "scale_ci_low": s_lo, "scale_ci_high": s_hi,
+        "capacity": s_star * new_ead, "capacity_se": se * new_ead, "measure_base": base.value,
+        "measure_base_se": base.se,
+        "measure_at_capacity": at.value, "measure_at_capacity_se": at.se,
+    }])
+    return Capacity(table, curve, result.provenance)
+
+
+def _check_options(budget, new_cover_ids, segment, measure, level, limit) -> None:
     if measure not in ("ec", "exhaustion"):
         raise ValueError(f"measure must be 'ec' or 'exhaustion', got {measure!r}")
     if (new_cover_ids is None) == (segment is None):
@@ -121,77 +161,54 @@ def capacity(portfolio: Portfolio, scenario: Scenario | None = None, *, budget: 
                                 value=level))
     if problems:
         raise InputError(problems, "options")
-    level = (1.0 - limit) if measure == "exhaustion" else (level or scenario.lifetime.capital_level)
-    levels = sorted(set(scenario.simulation.levels) | {level})
-    sc = scenario.with_overrides(levels=levels)
-    if segment is not None:
-        in_new = _segment_mask(portfolio, segment)
-    else:
-        in_new = portfolio.covers["cover_id"].isin(set(new_cover_ids)).to_numpy()
-    result = simulate(portfolio, sc, n_sims=n_sims, seed=seed, method=method, n_threads=n_threads,
-                      progress=progress, n_segments=2,
-                      cover_segment=lambda live: _live_mask(live, portfolio, in_new).astype(np.int64))
-    seg = result.segment_losses
-    l_new = seg[:, 1]
-    l_base = result.total_loss if segment is not None else seg[:, 0]
-    new_ead = float(result.model.covers["ead"][_live_mask(result.model.covers, portfolio, in_new)].sum())
-    if not (l_new > 0).any():
-        raise InputError([Problem("capacity", "options", "the new covers lose nothing in any simulation: their "
-                                  "capacity is unbounded; check that they are live in the horizon", None)], "options")
-    ci = sc.simulation.ci_level
 
-    seen: dict[float, object] = {}  # each scale's figure: the three searches share their grids
 
-    def m_at(s: float):
-        if s not in seen:
-            smp = LossSample(l_base + s * l_new, result.weights, ci, result.strata)
-            seen[s] = smp.ec(level) if measure == "ec" else smp.var(level)[0]
-        return seen[s]
+class _ScaleSearch:
+    """The measure of ``base + s x new`` for scales ``s``, each computed once (the searches share their grids),
+    and the first scale at which a part of it (the value, or an end of its interval) reaches the budget."""
 
-    base = m_at(0.0)
-    hi = 1.0
-    while m_at(hi).value < budget:
-        hi *= 2.0
-        if hi > max_scale:
-            raise InputError([Problem("capacity", "options", f"the measure stays below the budget up to {max_scale:g} "
-                                      "times the new covers; raise the budget's scale or max_scale", None)],
-                             "options")
-    grid_s = np.linspace(0.0, hi, grid + 1)
-    curve = pd.DataFrame([{"scale": float(x), "value": e.value, "se": e.se}
-                          for x, e in ((x, m_at(float(x))) for x in grid_s)])
-    def crossing(part) -> float:
+    def __init__(self, l_base, l_new, result, ci, measure, level, budget, grid, max_scale):
+        self.l_base, self.l_new, self.result, self.ci = l_base, l_new, result, ci
+        self.measure, self.level, self.budget, self.grid, self.max_scale = measure, level, budget, grid, max_scale
+        self.seen: dict[float, object] = {}
+
+    def at(self, s: float):
+        if s not in self.seen:
+            smp = LossSample(self.l_base + s * self.l_new, self.result.weights, self.ci, self.result.cells)
+            self.seen[s] = smp.ec(self.level) if self.measure == "ec" else smp.var(self.level)[0]
+        return self.seen[s]
+
+    def first_scale_above(self) -> float:
+        """A power of two at which the measure reaches the budget."""
+        hi = 1.0
+        while self.at(hi).value < self.budget:
+            hi *= 2.0
+            if hi > self.max_scale:
+                raise InputError([Problem("capacity", "options", f"the measure stays below the budget up to "
+                                          f"{self.max_scale:g} times the new covers; raise the budget's scale or "
+                                          "max_scale", None)], "options")
+        return hi
+
+    def crossing(self, part, hi: float) -> float:
         """The first scale at which ``part(measure at s)`` reaches the budget, bisected to rounding."""
-        if part(m_at(0.0)) >= budget:
+        budget = self.budget
+        if part(self.at(0.0)) >= budget:
             return 0.0
         top = hi
-        while part(m_at(top)) < budget:
+        while part(self.at(top)) < budget:
             top *= 2.0
-            if top > max_scale:
+            if top > self.max_scale:
                 return float("inf")  # the lower bound never reaches the budget: no upper end in range
-        g = np.linspace(0.0, top, grid + 1)
-        j = int(np.argmax([part(m_at(float(x))) >= budget for x in g]))
+        g = np.linspace(0.0, top, self.grid + 1)
+        j = int(np.argmax([part(self.at(float(x))) >= budget for x in g]))
         lo_s, hi_s = float(g[j - 1]), float(g[j])
         while hi_s - lo_s > 1e-13 * hi_s:  # to rounding of the scale, far below its error
             mid = 0.5 * (lo_s + hi_s)
-            if part(m_at(mid)) >= budget:
+            if part(self.at(mid)) >= budget:
                 hi_s = mid
             else:
                 lo_s = mid
         return hi_s
-
-    s_star = crossing(lambda e: e.value)
-    s_lo, s_hi = crossing(lambda e: e.ci_high), min(crossing(lambda e: e.ci_low), max_scale)  # at least max_scale
-    at = m_at(s_star)
-    z = result.sample.z
-    se = (s_hi - s_lo) / (2.0 * z)
-    table = pd.DataFrame([{
-        "measure": measure, "level": level, "budget": float(budget), "new_exposure": new_ead,
-        "scale": s_star, "scale_se": se, "scale_ci_low": s_lo, "scale_ci_high": s_hi,
-        "capacity": s_star * new_ead, "capacity_se": se * new_ead, "measure_base": base.value,
-        "measure_base_se": base.se,
-        "measure_at_capacity": at.value, "measure_at_capacity_se": at.se,
-    }])
-    return Capacity(table, curve, result.provenance)
 
 
 def _live_mask(live_covers: pd.DataFrame, portfolio: Portfolio, in_new: np.ndarray) -> np.ndarray:

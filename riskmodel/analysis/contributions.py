@@ -68,7 +68,7 @@ def _se_of_means(ptr, seg, x, b, s, v, h, n_h, n):
 
 
 class _TailView:
-    """The tail as arrays over its rows: losses, weights, strata, and loss records by segment.
+    """The tail as arrays over its rows: losses, weights, design cells, and loss records by segment.
 
     From the replayed claims (``codes`` gives each cover's segment), or, with
     ``dense`` (simulations x segments, kept by the run), from those.
@@ -97,13 +97,13 @@ class _TailView:
         self.ptr = np.concatenate([[0], np.cumsum(np.bincount(r, minlength=n_rows))]).astype(np.int64)
         self.loss = result.total_loss[self.sims]
         self.w = w[self.sims]
-        strata = result.strata
-        if strata is None:
+        cells = result.cells
+        if cells is None:
             self.h = np.zeros(self.sims.size, dtype=np.int64)
             self.n_h = np.array([float(self.n)])
         else:
-            self.h = strata[self.sims].astype(np.int64)
-            self.n_h = np.bincount(strata).astype(float)
+            self.h = cells[self.sims].astype(np.int64)
+            self.n_h = np.bincount(cells).astype(float)
 
     def sums(self, coef: np.ndarray, n_seg: int) -> np.ndarray:
         """``sum_i coef[i] x[i, g]`` for every segment."""
@@ -258,7 +258,7 @@ def _segment_el_se(result, codes, n_seg, seg=None) -> tuple[np.ndarray, np.ndarr
         seg = col.seg_loss
     w = result.weights
     y = seg if w is None else w[:, None] * seg
-    return (np.array([_se_of_mean(y[:, g], result.strata) for g in range(n_seg)]),
+    return (np.array([_se_of_mean(y[:, g], result.cells) for g in range(n_seg)]),
             np.einsum("ij,ij->j", y, y))
 
 

@@ -35,14 +35,14 @@ class SimulationResult(Protocol):
     scenario: Any
     portfolio: Any
     weights: Any
-    strata: Any
+    cells: Any
 
 BANDS = (0.05, 0.5, 0.95, 0.995)
 FLOWS = ("claims", "recoveries", "net")
 
 
 def _sample(r: "SimulationResult", x: np.ndarray) -> LossSample:
-    return LossSample(x, r.weights, r.scenario.simulation.ci_level, r.strata)
+    return LossSample(x, r.weights, r.scenario.simulation.ci_level, r.cells)
 
 
 def _date(r: "SimulationResult", t: np.ndarray) -> pd.Series:

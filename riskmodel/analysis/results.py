@@ -19,6 +19,8 @@ from ..inputs.schema import COUNT_COLUMNS, LOSS_COMPONENTS, LOSSES_SCHEMA, METRI
 from ..version import __version__
 from . import lifetime
 from .estimators import Estimate, LossSample
+from .summary import html as summary_html
+from .summary import text as summary_text
 from .units import money_unit
 
 
@@ -39,13 +41,13 @@ class SimulationResult:
     """Per-simulation losses and the metrics estimated from them."""
 
     def __init__(self, loss, count, weight, scenario, portfolio, model, elapsed: float, run_info: dict,
-                 strata=None, claims=None, replay=None):
+                 cells=None, claims=None, replay=None):
         self._loss = loss
         self._replay = replay
         self._claims = claims
         self._count = count
         self._weight = weight
-        self._strata = strata
+        self._cells = cells
         self.scenario = scenario
         self.portfolio = portfolio
         self.model = model
@@ -75,9 +77,15 @@ class SimulationResult:
         return self._weight
 
     @property
+    def cells(self) -> np.ndarray | None:
+        """Design cell of each simulation under importance sampling, a mixture component's stratum of the shift
+        direction (None for plain Monte Carlo): the strata of the stratified estimators."""
+        return self._cells
+
+    @property
     def strata(self) -> np.ndarray | None:
-        """Design cell of each simulation under importance sampling (None for plain Monte Carlo)."""
-        return self._strata
+        """The design cells under their former name (``cells``)."""
+        return self._cells
 
     @cached_property
     def total_loss(self) -> np.ndarray:
@@ -99,7 +107,7 @@ class SimulationResult:
         df["claims"] = col.claims[lo:hi]
         df["loss_pv"] = col.pv[lo:hi]
         df["weight"] = 1.0 if self._weight is None else self._weight[lo:hi]
-        df["stratum"] = 0 if self._strata is None else self._strata[lo:hi]
+        df["stratum"] = 0 if self._cells is None else self._cells[lo:hi]
         return conform(df, LOSSES_SCHEMA)
 
     def write_losses(self, path: str | Path, rows_per_group: int = 1_000_000) -> Path:
@@ -143,7 +151,7 @@ class SimulationResult:
 
     @cached_property
     def sample(self) -> LossSample:
-        return LossSample(self.total_loss, self._weight, self.scenario.simulation.ci_level, self._strata,
+        return LossSample(self.total_loss, self._weight, self.scenario.simulation.ci_level, self._cells,
                           self.run_info.get("weight_bound"))
 
     # ---------------------------------------------------------------- metrics
@@ -335,59 +343,20 @@ class SimulationResult:
         (``KRW bn`` for the sample); every printed table and figure of this run uses it."""
         return money_unit(self.model.total_ead, self.scenario.reporting.currency)
 
-    def summary(self) -> str:
-        f, unit = self.money_unit()
-        sim = self.scenario.simulation
-        ci = int(round(sim.ci_level * 100))
-        lines = [
-            f"riskmodel {__version__} | scenario {self.scenario.name!r} | {self.n_sims:,} simulations | "
-            f"seed {self.seed} | {self._method_text()} | {sim.horizon_years:g}-year horizon from {sim.valuation_date}",
-            f"portfolio: {len(self.portfolio.exporters)} exporters, {len(self.portfolio.importers)} importers, "
-            f"{len(self.model.covers)} live covers of {len(self.portfolio.covers)}; insured exposure "
-            f"{self.model.total_ead / f:,.1f} {unit}",
-            "",
-            f"{'metric':<10}{'level':>8}{'value':>14}{'std err':>12}{f'{ci}% CI':>26}   ({unit})",
-        ]
-        for r in self.metrics().itertuples():
-            lv = "" if pd.isna(r.level) else f"{r.level:g}"
-            lines.append(f"{r.metric:<10}{lv:>8}{r.value / f:>14,.3f}{r.se / f:>12,.3f}"
-                         f"{f'[{r.ci_low / f:,.3f}, {r.ci_high / f:,.3f}]':>26}" + ("  *" if r.warning else ""))
+    def el_by_source(self) -> pd.Series:
+        """Expected loss by source (calls after default, calls without default, credit), indexed by the losses
+        table's component columns."""
         w = np.ones(self.n_sims) if self._weight is None else self._weight
-        comp = pd.Series((w[:, None] * self._loss).mean(axis=0) / f, index=list(LOSS_COMPONENTS))
-        lines += ["", "expected loss by source: " + ", ".join(
-            f"{c.removeprefix('loss_').replace('_', ' ')} {v:,.3f}" for c, v in comp.items())]
-        if sim.horizon_years > 1.0:
-            lines += self._lifetime_lines(f, unit)
-        for w in self.warnings:
-            lines.append(f"warning: {w}")
-        if self.metrics()["warning"].str.len().gt(0).any():
-            lines.append("* the row's interval may not cover at its nominal rate: see the warnings above")
-        return "\n".join(lines)
+        return pd.Series((w[:, None] * self._loss).mean(axis=0), index=list(LOSS_COMPONENTS))
 
-    def _lifetime_lines(self, f: float, unit: str) -> list[str]:
-        lt = self.lifetime().set_index("metric")
-        cf = self.cashflows()
-        mean = cf[(cf.flow == "claims") & (cf.metric == "mean")].set_index("period")
-        top = cf[(cf.flow == "claims") & (cf.metric == "quantile") & (cf.level == 0.995)].set_index("period")
-        net = cf[(cf.flow == "net") & (cf.metric == "mean")].set_index("period")
-        lines = ["", f"lifetime ({unit}): claims {lt.loc['claims', 'value'] / f:,.3f}, recoveries "
-                     f"{lt.loc['recoveries', 'value'] / f:,.3f}, EL {lt.loc['el', 'value'] / f:,.3f}, "
-                     f"EL present value {lt.loc['el_pv', 'value'] / f:,.3f} (se {lt.loc['el_pv', 'se'] / f:,.3f}); "
-                     f"largest annual claims at 99.5% {lt.loc['max_annual_claims', 'value'] / f:,.3f}",
-                 f"{'year':<6}{'expected claims':>18}{'std err':>12}{'claims 99.5%':>15}{'net cash out':>15}"]
-        for p in mean.index:
-            lines.append(f"{p:<6}{mean.loc[p, 'value'] / f:>18,.3f}{mean.loc[p, 'se'] / f:>12,.3f}"
-                         f"{top.loc[p, 'value'] / f:>15,.3f}{net.loc[p, 'value'] / f:>15,.3f}")
-        pol = self.policy().set_index("figure")
-        lines.append(f"collateral freed: {pol.loc['collateral_freed_avg', 'value'] / f:,.1f} {unit} on average; "
-                     f"{pol.loc['freed_years_per_el', 'value']:,.1f} years of collateral per unit of EL, "
-                     f"{pol.loc['freed_per_ec', 'value']:,.2f} per unit of EC")
-        return lines
-
-    def _method_text(self) -> str:
+    def method_text(self) -> str:
+        """How the run sampled, in words."""
         if self.method != "importance":
             return "plain Monte Carlo"
         return f"importance sampling aimed at {self.run_info['importance']['level']:g}"
+
+    def summary(self) -> str:
+        return summary_text(self)
 
     def __str__(self) -> str:
         return self.summary()
@@ -397,17 +366,4 @@ class SimulationResult:
 
     def _repr_html_(self) -> str:
         """Jupyter: the headline and the metrics as an HTML table (amounts in the summary's unit)."""
-        import html
-
-        f, unit = self.money_unit()
-        sim = self.scenario.simulation
-        m = self.metrics()
-        view = pd.DataFrame({"metric": m["metric"], "level": m["level"].astype(object).where(m["level"].notna(), ""),
-                             f"value ({unit})": m["value"] / f, "std err": m["se"] / f,
-                             "CI low": m["ci_low"] / f, "CI high": m["ci_high"] / f})
-        head = (f"<p><b>riskmodel {__version__}</b> | scenario <b>{html.escape(self.scenario.name)}</b> | "
-                f"{self.n_sims:,} simulations | seed {self.seed} | {html.escape(self._method_text())} | "
-                f"{sim.horizon_years:g}-year horizon from {sim.valuation_date} | "
-                f"{int(round(sim.ci_level * 100))}% intervals</p>")
-        warn = "".join(f"<p style='color:#b22222'>warning: {html.escape(w)}</p>" for w in self.warnings)
-        return head + view.to_html(index=False, float_format=lambda v: f"{v:,.3f}", classes="riskmodel") + warn
+        return summary_html(self)

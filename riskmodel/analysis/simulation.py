@@ -31,6 +31,6 @@ def simulate(portfolio: Portfolio, scenario: Scenario | None = None, *, n_sims: 
     r = run(portfolio, scenario, n_sims=n_sims, seed=seed, levels=levels, method=method, chunk_size=chunk_size,
             n_threads=n_threads, progress=progress, sampling=sampling, cover_segment=cover_segment,
             n_segments=n_segments, lifetime=lifetime)
-    return SimulationResult(loss=r.loss, count=r.count, weight=r.weight, strata=r.cells, scenario=r.scenario,
+    return SimulationResult(loss=r.loss, count=r.count, weight=r.weight, cells=r.cells, scenario=r.scenario,
                             portfolio=r.portfolio, model=r.model, elapsed=r.elapsed, run_info=r.run_info,
                             claims=r.claims, replay=r.replay)

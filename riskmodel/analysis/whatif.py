@@ -128,12 +128,12 @@ def _table(result, live_new: np.ndarray, levels: list[float]) -> pd.DataFrame:
     after_x = result.total_loss
     before_x = after_x - seg[:, 1]  # not seg[:, 0], summed in another order: no change must read as exactly 0
     w = np.ones(result.n_sims) if result.weights is None else result.weights
-    strata = result.strata
+    cells = result.cells
     ci = result.scenario.simulation.ci_level
-    before = LossSample(before_x, result.weights, ci, strata)
+    before = LossSample(before_x, result.weights, ci, cells)
     after = result.sample
     z = after.z
-    se = lambda v: _se_of_mean(v, strata)  # noqa: E731
+    se = lambda v: _se_of_mean(v, cells)  # noqa: E731
     marg = _marginal(result, live_new)
     rows = []
 
