@@ -123,3 +123,62 @@ def test_the_stage_check_finds_an_upward_import():
 def test_imports_run_down_the_data_flow():
     bad = _upward(_graph())
     assert bad == [], "imports against the data flow:\n" + "\n".join(bad)
+
+
+MAX_MODULE_LINES = 400
+MAX_FUNCTION_LINES = 80  # outside the kernels, whose per-simulation loops read best whole
+
+
+def test_modules_and_functions_stay_small():
+    too_long = []
+    for p in sorted(PKG.rglob("*.py")):
+        src = p.read_text()
+        if src.count("\n") > MAX_MODULE_LINES:
+            too_long.append(f"{p.relative_to(PKG)}: {src.count(chr(10))} lines (split it by concern)")
+        if p.parent.name == "kernels":
+            continue
+        for node in ast.walk(ast.parse(src)):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                n = node.end_lineno - node.lineno + 1
+                if n > MAX_FUNCTION_LINES:
+                    too_long.append(f"{p.relative_to(PKG)}:{node.lineno} {node.name}: {n} lines")
+    assert too_long == [], "\n".join(too_long)
+
+
+# namedtuple's public methods, and numba's cache internals (the kernel cache's locator, the CLI's compile notice)
+NOT_PRIVATE = {"_replace", "_asdict", "_fields", "_make", "_cache", "_cache_file", "_load_index", "_cache_path",
+               "_locator_classes", "_SourceFileBackedLocatorMixin"}
+
+
+def _privates_read_elsewhere(path: Path, root: Path = PKG) -> list[str]:
+    """``x._name`` where ``x`` is not ``self``/``cls`` and no class or function of this module defines ``_name``:
+    a module reading another's private state."""
+    tree = ast.parse(path.read_text())
+    own = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef)):
+            own.add(node.name)
+        elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store):
+            own.add(node.attr)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            own |= {t.id for t in targets if isinstance(t, ast.Name)}
+    bad = []
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__")
+                and node.attr not in own and node.attr not in NOT_PRIVATE
+                and not (isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"))):
+            bad.append(f"{path.relative_to(root)}:{node.lineno} .{node.attr}")
+    return bad
+
+
+def test_no_module_reads_another_modules_private_attributes():
+    bad = [b for p in sorted(PKG.rglob("*.py")) for b in _privates_read_elsewhere(p)]
+    assert bad == [], "private state read across modules (add a public accessor):\n" + "\n".join(bad)
+
+
+def test_the_private_check_sees_a_private_read(tmp_path):
+    f = tmp_path / "probe.py"
+    f.write_text("class A:\n    def g(self, other):\n        return other._mine\n    _mine = 1\n\n\n"
+                 "def f(result):\n    return result._claims\n")
+    assert _privates_read_elsewhere(f, tmp_path) == ["probe.py:8 ._claims"]
