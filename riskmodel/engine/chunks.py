@@ -18,7 +18,7 @@ from ..inputs.scenario import Scenario
 from ..kernels.chunk import simulate_chunk_nb
 from ..kernels.one_year import N_COMPONENTS, N_COUNTS
 from ..kernels.philox import seed_to_key
-from ..model.compile import CompiledModel
+from ..model.arrays import CompiledModel
 from ..model.grouping import build_sparse, timed_latents
 from ..model.importance import ISParams, design
 from .collect import ClaimsCollector

@@ -32,9 +32,11 @@ from .distributions import beta_nb
 from .jit import driver, helper
 from .philox import STREAM_LGD
 
-COMP_DEFAULT_CALL = 0
-COMP_SOLVENT_CALL = 1
-COMP_CREDIT = 2
+# numpy scalars, not ints: numba types an int constant passed to a function as a literal and compiles the
+# function once per value; push_claim_nb (with the LGD draw inlined) three times per caller cost a cold start 6 s
+COMP_DEFAULT_CALL = np.int64(0)
+COMP_SOLVENT_CALL = np.int64(1)
+COMP_CREDIT = np.int64(2)
 
 
 @helper
