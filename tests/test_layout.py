@@ -129,20 +129,34 @@ MAX_MODULE_LINES = 400
 MAX_FUNCTION_LINES = 80  # outside the kernels, whose per-simulation loops read best whole
 
 
-def test_modules_and_functions_stay_small():
-    too_long = []
-    for p in sorted(PKG.rglob("*.py")):
-        src = p.read_text()
-        if src.count("\n") > MAX_MODULE_LINES:
-            too_long.append(f"{p.relative_to(PKG)}: {src.count(chr(10))} lines (split it by concern)")
-        if p.parent.name == "kernels":
-            continue
+def _too_long(path: Path, root: Path = PKG) -> list[str]:
+    src = path.read_text()
+    out = []
+    if src.count("\n") > MAX_MODULE_LINES:
+        out.append(f"{path.relative_to(root)}: {src.count(chr(10))} lines (split it by concern)")
+    if path.parent.name != "kernels":
         for node in ast.walk(ast.parse(src)):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 n = node.end_lineno - node.lineno + 1
                 if n > MAX_FUNCTION_LINES:
-                    too_long.append(f"{p.relative_to(PKG)}:{node.lineno} {node.name}: {n} lines")
+                    out.append(f"{path.relative_to(root)}:{node.lineno} {node.name}: {n} lines")
+    return out
+
+
+def test_modules_and_functions_stay_small():
+    too_long = [t for p in sorted(PKG.rglob("*.py")) for t in _too_long(p)]
     assert too_long == [], "\n".join(too_long)
+
+
+def test_the_size_check_sees_a_long_module_and_a_long_function(tmp_path):
+    f = tmp_path / "long.py"
+    f.write_text("def f():\n" + "    x = 1\n" * MAX_FUNCTION_LINES + "\n" * (MAX_MODULE_LINES - MAX_FUNCTION_LINES))
+    assert _too_long(f, tmp_path) == [f"long.py: {MAX_MODULE_LINES + 1} lines (split it by concern)",
+                                      f"long.py:1 f: {MAX_FUNCTION_LINES + 1} lines"]
+    (tmp_path / "kernels").mkdir()
+    k = tmp_path / "kernels" / "k.py"
+    k.write_text("def f():\n" + "    x = 1\n" * MAX_FUNCTION_LINES)
+    assert _too_long(k, tmp_path) == []  # the kernels' loops may run long
 
 
 # namedtuple's public methods, and numba's cache internals (the kernel cache's locator, the CLI's compile notice)
