@@ -176,6 +176,21 @@ def verdict(r: dict, seeds: int) -> str:
     return "ok" if in_band else "borderline"
 
 
+def progress(label: str, seconds: float, rows: list[dict], z: bool = False) -> None:
+    """One line per setting as a study runs: each estimator's coverage / sd over se (/ largest |z|) / verdict."""
+    print(f"{label}: {seconds:.0f} s; " + ", ".join(
+        f"{r['estimator']} {r['coverage']:.3f}/{r['sd_over_se']:.2f}/" + (f"z{r['max_abs_z']:.1f}/" if z else "")
+        + f"{r['verdict']}" for r in rows), flush=True)
+
+
+def write_study(out: Path | None, df: pd.DataFrame, text: str) -> None:
+    """A study's rows as ``out``'s .json twin and its markdown report as ``out`` (nothing without ``out``)."""
+    if out:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.with_suffix(".json").write_text(df.to_json(orient="records", indent=1))
+        out.write_text(text)
+
+
 def main(seeds: int, names: list[str] | None, out: Path | None, methods: list[str]) -> pd.DataFrame:
     all_rows = []
     t0 = time.perf_counter()
@@ -190,14 +205,10 @@ def main(seeds: int, names: list[str] | None, out: Path | None, methods: list[st
                 for r in rows:
                     r["verdict"] = verdict(r, seeds)
                 all_rows += rows
-                print(f"{name} {method} {n:,}: {time.perf_counter() - t:.0f} s; "
-                      + ", ".join(f"{r['estimator']} {r['coverage']:.3f}/{r['sd_over_se']:.2f}/{r['verdict']}"
-                                  for r in rows), flush=True)
+                progress(f"{name} {method} {n:,}", time.perf_counter() - t, rows)
     df = pd.DataFrame(all_rows)
     if out:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.with_suffix(".json").write_text(df.to_json(orient="records", indent=1))
-        out.write_text(report(df, seeds, time.perf_counter() - t0))
+        write_study(out, df, report(df, seeds, time.perf_counter() - t0))
     return df
 
 

@@ -31,7 +31,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import riskmodel as rm  # noqa: E402
-from calibration import verdict  # noqa: E402
+from calibration import progress, verdict, write_study  # noqa: E402
 from riskmodel.cli import bundled_sample  # noqa: E402
 
 SCENARIO = {"simulation": {"horizon_years": 3.0}}
@@ -83,13 +83,9 @@ def main(seeds: int, sims: int, truth_sims: int, out: Path | None) -> pd.DataFra
             r["sd_over_se_unwarned"] = r["sd_over_se"]
             r["verdict"] = verdict(r, seeds)
             rows.append(r)
-        print(f"{method}: {time.perf_counter() - t:.0f} s; " + ", ".join(
-            f"{r['estimator']} {r['coverage']:.3f}/{r['sd_over_se']:.2f}/{r['verdict']}" for r in rows
-            if r["method"] == method), flush=True)
+        progress(method, time.perf_counter() - t, [r for r in rows if r["method"] == method])
     df = pd.DataFrame(rows)
     if out:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.with_suffix(".json").write_text(df.to_json(orient="records", indent=1))
         lines = [f"riskmodel {rm.__version__}; {time.strftime('%Y-%m-%d')}; {seeds} seeds; truth {truth_sims:,} "
                  f"plain simulations; {time.perf_counter() - t0:.0f} s", "",
                  "| method | sims | figure (each year) | truth by year (bn) | coverage (pooled) | sd/se (median) | "
@@ -98,7 +94,7 @@ def main(seeds: int, sims: int, truth_sims: int, out: Path | None) -> pd.DataFra
             cov = "" if np.isnan(r.coverage) else f"{100 * r.coverage:.1f}%"
             lines.append(f"| {r.method} | {r.n_sims:,} | {r.estimator} | {r.truth} | {cov} | "
                          f"{r.sd_over_se:.2f} | {r.max_abs_z:.1f} | {r.verdict} |")
-        out.write_text("\n".join(lines) + "\n")
+        write_study(out, df, "\n".join(lines) + "\n")
     return df
 
 

@@ -36,7 +36,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "tests"))
 
 import riskmodel as rm  # noqa: E402
-from calibration import verdict  # noqa: E402
+from calibration import progress, verdict, write_study  # noqa: E402
 from conftest import one_factor_portfolio, one_factor_scenario  # noqa: E402
 from riskmodel import simulate  # noqa: E402
 from riskmodel.analysis import analytic  # noqa: E402
@@ -126,12 +126,9 @@ def main(seeds: int, out: Path | None) -> pd.DataFrame:
         t = time.perf_counter()
         got = run_mode(mode, seeds, level, band, groups, truth)
         rows += got
-        print(f"{mode}: {time.perf_counter() - t:.0f} s; " + ", ".join(
-            f"{r['estimator']} {r['coverage']:.3f}/{r['sd_over_se']:.2f}/{r['verdict']}" for r in got), flush=True)
+        progress(mode, time.perf_counter() - t, got)
     df = pd.DataFrame(rows)
     if out:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.with_suffix(".json").write_text(df.to_json(orient="records", indent=1))
         lines = [f"riskmodel {rm.__version__}; {time.strftime('%Y-%m-%d')}; {seeds} seeds; level {level:.6f} (the "
                  f"middle of the loss atom nearest 0.999); {time.perf_counter() - t0:.0f} s", "",
                  "| method | sims | estimator | segments | coverage (pooled) | unwarned: coverage | sd/se (median) | "
@@ -140,7 +137,7 @@ def main(seeds: int, out: Path | None) -> pd.DataFrame:
             lines.append(f"| {r.method} | {r.n_sims:,} | {r.estimator} | {r.segments} | {100 * r.coverage:.1f}% | "
                          f"{100 * r.coverage_unwarned:.1f}% | {r.sd_over_se:.2f} | {r.max_abs_z:.1f} | "
                          f"{100 * r.warned:.1f}% | {r.verdict} |")
-        out.write_text("\n".join(lines) + "\n")
+        write_study(out, df, "\n".join(lines) + "\n")
     return df
 
 

@@ -40,7 +40,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
 import riskmodel as rm  # noqa: E402
-from calibration import _ratio, verdict  # noqa: E402
+from calibration import _ratio, progress, verdict, write_study  # noqa: E402
 from riskmodel.cli import bundled_sample  # noqa: E402
 
 LEVELS = (0.99, 0.999)
@@ -167,14 +167,10 @@ def main(seeds: int, n_sims: int, names: list[str] | None, truth_sims: int, out:
         for r in got:
             r["verdict"] = verdict(r, seeds)
         rows += got
-        print(f"{name}: {time.perf_counter() - t:.0f} s; "
-              + ", ".join(f"{r['estimator']} {r['coverage']:.3f}/{r['sd_over_se']:.2f}/z{r['max_abs_z']:.1f}/"
-                          f"{r['verdict']}" for r in got), flush=True)
+        progress(name, time.perf_counter() - t, got, z=True)
     df = pd.DataFrame(rows)
     if out:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.with_suffix(".json").write_text(df.to_json(orient="records", indent=1))
-        out.write_text(report(df, seeds, time.perf_counter() - t0, truth))
+        write_study(out, df, report(df, seeds, time.perf_counter() - t0, truth))
     return df
 
 

@@ -30,7 +30,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import riskmodel as rm  # noqa: E402
-from calibration import _ratio, cases, verdict  # noqa: E402
+from calibration import _ratio, cases, progress, verdict, write_study  # noqa: E402
 from riskmodel.analysis import analytic  # noqa: E402
 
 LEVEL = 0.999
@@ -97,12 +97,9 @@ def main(seeds: int, out: Path | None) -> pd.DataFrame:
         t = time.perf_counter()
         got = run_mode(mode, seeds, case, truth)
         rows += got
-        print(f"{mode}: {time.perf_counter() - t:.0f} s; " + ", ".join(
-            f"{r['estimator']} {r['coverage']:.3f}/{r['sd_over_se']:.2f}/{r['verdict']}" for r in got), flush=True)
+        progress(mode, time.perf_counter() - t, got)
     df = pd.DataFrame(rows)
     if out:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.with_suffix(".json").write_text(df.to_json(orient="records", indent=1))
         lines = [f"riskmodel {rm.__version__}; {time.strftime('%Y-%m-%d')}; {seeds} seeds; "
                  f"{time.perf_counter() - t0:.0f} s", "",
                  "| method | sims | estimator | exact | coverage | unwarned: coverage | sd/se | max abs z | warned | "
@@ -111,7 +108,7 @@ def main(seeds: int, out: Path | None) -> pd.DataFrame:
             unw = "" if np.isnan(r.coverage_unwarned) else f"{100 * r.coverage_unwarned:.1f}%"
             lines.append(f"| {r.method} | {r.n_sims:,} | {r.estimator} | {r.exact:.4g} | {100 * r.coverage:.1f}% | "
                          f"{unw} | {r.sd_over_se:.2f} | {r.max_abs_z:.1f} | {100 * r.warned:.0f}% | {r.verdict} |")
-        out.write_text("\n".join(lines) + "\n")
+        write_study(out, df, "\n".join(lines) + "\n")
     return df
 
 
