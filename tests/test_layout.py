@@ -196,3 +196,13 @@ def test_the_private_check_sees_a_private_read(tmp_path):
     f.write_text("class A:\n    def g(self, other):\n        return other._mine\n    _mine = 1\n\n\n"
                  "def f(result):\n    return result._claims\n")
     assert _privates_read_elsewhere(f, tmp_path) == ["probe.py:8 ._claims"]
+
+
+def test_every_public_name_resolves():
+    """The package root lists the API's names once; each must come from riskmodel.api."""
+    import riskmodel
+    import riskmodel.api
+
+    assert riskmodel.api.__all__ == list(riskmodel._EXPORTS)
+    for name in riskmodel._EXPORTS:
+        assert getattr(riskmodel, name) is getattr(riskmodel.api, name)
