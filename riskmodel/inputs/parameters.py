@@ -289,7 +289,7 @@ class LGDSpec(_Strict):
 
     @model_validator(mode="after")
     def _beta(self):
-        if self.sd > 0 and not self.sd ** 2 < self.mean * (1 - self.mean):
+        if self.sd > 0 and not self.sd < (self.mean * (1 - self.mean)) ** 0.5:  # sd ** 2 overflows at 1e154
             raise ValueError(f"a beta LGD needs sd^2 < mean (1 - mean) = {self.mean * (1 - self.mean):.4f}; "
                              f"got sd = {self.sd}; lower sd")
         return self

@@ -10,11 +10,13 @@ from ..inputs.products import CREDIT_PRODUCTS
 from ..inputs.scenario import Scenario
 from .combos import by_combination
 
+MIN_SD = 1e-9  # an LGD sd below a billionth is no dispersion (and sd ** 2 underflows to 0 near 1e-162)
+
 
 def beta_params(spec: LGDSpec, random: bool) -> tuple[float, float, float]:
-    """(mean, a, b) of a beta LGD; a = b = 0 means fixed at the mean."""
+    """(mean, a, b) of a beta LGD; a = b = 0 means fixed at the mean (also for an sd below ``MIN_SD``)."""
     m, s = spec.mean, spec.sd
-    if not random or s == 0.0 or m in (0.0, 1.0):
+    if not random or s < MIN_SD or m in (0.0, 1.0):
         return m, 0.0, 0.0
     k = m * (1 - m) / (s * s) - 1.0
     return m, m * k, (1 - m) * k
