@@ -18,7 +18,7 @@ def run(sample_portfolio):
 
 
 def _exposure_by(run, column: str) -> pd.Series:
-    """Exposure by segment, straight from the portfolio tables (not through riskmodel.analysis.segments)."""
+    """Exposure by segment, straight from the portfolio tables (not through riskmodel.model.segments)."""
     cov = run.model.covers.assign(ead=run.model.arrays.cv_ead)
     imp = run.portfolio.importers.set_index("importer_id")
     cov["country"] = cov["importer_id"].map(imp["country"])
@@ -151,7 +151,7 @@ def test_share_and_herfindahl_errors_match_their_influence_functions_on_kept_los
     simulation's per-cover losses, which this run keeps (n_sims x covers)."""
     from riskmodel.analysis.contributions import capital_shares, var_contributions
     from riskmodel.analysis.estimators import _se_of_mean
-    from riskmodel.analysis.segments import cover_attributes, segment_codes
+    from riskmodel.model.segments import cover_attributes, segment_codes
 
     res = rm.simulate(sample_portfolio, n_sims=6000, seed=23, method=method,
                       cover_segment=lambda live: np.arange(len(live)), n_segments=len(sample_portfolio.covers))
@@ -184,7 +184,7 @@ def test_two_segments_have_tied_share_errors():
     pd_ = np.tile([0.01, 0.03], 50)
     pf = one_factor_portfolio(pd_, np.full(100, 0.45), np.tile([1, 3], 50), sector=np.tile(["a", "b"], 50))
     res = rm.simulate(pf, one_factor_scenario(), n_sims=20_000, seed=3, method="importance")
-    from riskmodel.analysis.segments import cover_attributes, segment_codes
+    from riskmodel.model.segments import cover_attributes, segment_codes
 
     _, codes, labels = segment_codes(cover_attributes(res.model.covers, res.portfolio), "sector")
     share, share_se, _, _ = capital_shares(res, codes, len(labels), 0.999)

@@ -209,7 +209,7 @@ def test_tail_is_replayed_once_for_lower_levels(sample_portfolio):
 @settings(max_examples=25, deadline=None)
 @given(by=st.text(min_size=1, max_size=12).filter(lambda s: s not in ("cover", "contract", "exporter", "importer")))
 def test_unknown_segment_is_refused_with_the_choices(sample_run, by):
-    from riskmodel.analysis.segments import cover_attributes
+    from riskmodel.model.segments import cover_attributes
 
     if by in cover_attributes(sample_run.model.covers, sample_run.portfolio).columns:
         return

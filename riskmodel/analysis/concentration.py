@@ -25,7 +25,7 @@ import pandas as pd
 from ..inputs.errors import InputError, Problem
 from ..inputs.schema import CONCENTRATION_SCHEMA, HERFINDAHL_SCHEMA, LIMITS_SCHEMA, conform
 from .contributions import capital_shares
-from .segments import ALIASES, cover_attributes, resolve, segment_codes
+from ..model.segments import ALIASES, cover_attributes, resolve, segment_codes
 
 DIMENSIONS = ("exporter", "importer", "country", "region")
 

@@ -40,7 +40,7 @@ import pandas as pd
 from ..engine.collect import mean_se
 from ..inputs.schema import CONTRIBUTIONS_SCHEMA, conform
 from ..kernels.contributions import centred_squares_nb, segment_hits_nb
-from .segments import cover_attributes, segment_codes
+from ..model.segments import cover_attributes, segment_codes
 
 MEASURES = ("es", "var", "ec", "el")
 
