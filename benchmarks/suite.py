@@ -473,9 +473,37 @@ def section_sweep(quick: bool) -> str:
               f"the LocalCluster and each worker's loading of the cached kernels.")
 
 
+# ---------------------------------------------------------------- 10. risk transfer
+
+def section_transfer(quick: bool) -> str:
+    """What the layers of scenarios/risk_sharing.toml cost beside the same run without them (same draws)."""
+    sims = 20_000 if quick else 100_000
+    pf = rm.load_portfolio(bundled_sample())
+    base = rm.load_scenario()
+    sharing = rm.load_scenario(HERE.parent / "scenarios" / "risk_sharing.toml")
+    rows = []
+    for method in ("plain", "importance"):
+        for sc in (base, sharing):
+            rm.simulate(pf, sc, n_sims=500, method=method)  # compile outside the timing
+        times = {"baseline": [], "risk_sharing": []}
+        for _ in range(3):  # alternate, so drifts of the machine fall on both
+            for name, sc in (("baseline", base), ("risk_sharing", sharing)):
+                t = time.perf_counter()
+                rm.simulate(pf, sc, n_sims=sims, seed=1, method=method).metrics(perspective="all")
+                times[name].append(time.perf_counter() - t)
+        tb, ts = min(times["baseline"]), min(times["risk_sharing"])
+        rows.append([method, f"{tb:.2f}", f"{ts:.2f}", f"{ts / tb:.2f}x"])
+    return (f"### 10. Risk transfer: `simulate()` + metrics of every perspective on the bundled sample, "
+            f"{sims:,} simulations\n\n"
+            + table(["method", "baseline s", "risk_sharing.toml s (3 layers)", "ratio"], rows)
+            + "\n\nBest of three alternating runs each. The layers read each simulation's claims back once more "
+              "per layer (records are written for every simulation when layers exist).")
+
+
 SECTIONS = {"numpy": section_plain_vs_numpy, "precision": section_time_to_precision, "scaling": section_scaling,
             "full": section_full_model, "cli": section_cli, "lkn": section_lkn,
-            "lifetime": section_lifetime, "contributions": section_contributions, "sweep": section_sweep}
+            "lifetime": section_lifetime, "contributions": section_contributions, "sweep": section_sweep,
+            "transfer": section_transfer}
 
 
 def main(quick: bool, only: list[str] | None, out: Path | None) -> str:

@@ -11,13 +11,14 @@ from conftest import K_SE, REPO, k_se
 
 LIBRARY = sorted((REPO / "scenarios").glob("*.toml"))
 STRESSES = [p for p in LIBRARY if p.name != "baseline.toml"]
+SHARING = [p for p in STRESSES if "[[risk_transfer]]" in p.read_text()]  # who bears the losses, not a stress
 SIMS = 8000
 
 
 def test_the_library_has_the_scenarios_the_programme_needs():
     names = {p.stem for p in LIBRARY}
     assert {"baseline", "regional_conflict", "sanctions_buyer", "sovereign_crisis", "sme_distress",
-            "krw_fx_shock", "unfair_calls", "severe_combined"} <= names
+            "krw_fx_shock", "unfair_calls", "severe_combined", "risk_sharing"} <= names
 
 
 @pytest.mark.parametrize("path", STRESSES, ids=lambda p: p.stem)
@@ -43,13 +44,23 @@ def _at_least(a, b):
     return a.value >= b.value - k_se() * np.hypot(a.se, b.se)
 
 
-@pytest.mark.parametrize("name", [p.stem for p in STRESSES])
+@pytest.mark.parametrize("name", [p.stem for p in STRESSES if p not in SHARING])
 def test_stresses_cost_at_least_the_baseline(runs, name):
     base, r = runs["baseline"], runs[name]
     assert _at_least(r.el(), base.el()), (name, r.el(), base.el())
     for lv in (0.99, 0.999):
         assert _at_least(r.ec(lv), base.ec(lv)), (name, lv, r.ec(lv), base.ec(lv))
         assert _at_least(r.es(lv), base.es(lv)), (name, lv, r.es(lv), base.es(lv))
+
+
+@pytest.mark.parametrize("path", SHARING, ids=lambda p: p.stem)
+def test_risk_sharing_files_change_who_bears_the_losses_not_the_losses(sample_portfolio, runs, path):
+    sc = rm.load_scenario(path)
+    gross = rm.simulate(sample_portfolio, sc, n_sims=SIMS, seed=3, perspective="gross")
+    assert np.array_equal(gross.total_loss, runs["baseline"].total_loss)  # the same book, the same draws
+    net = runs[path.stem]
+    assert net.perspective == "net" and (net.total_loss <= gross.total_loss * (1 + 1e-12)).all()
+    assert net.el().value < gross.el().value and net.ec(0.999).value < gross.ec(0.999).value
 
 
 def test_stresses_that_raise_defaults_raise_expected_loss_clearly(runs):

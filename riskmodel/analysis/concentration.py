@@ -24,8 +24,8 @@ import pandas as pd
 
 from ..inputs.errors import InputError, Problem
 from ..inputs.schema import CONCENTRATION_SCHEMA, HERFINDAHL_SCHEMA, LIMITS_SCHEMA, conform
-from .contributions import capital_shares
 from ..model.segments import ALIASES, cover_attributes, resolve, segment_codes
+from .contributions import capital_shares
 
 DIMENSIONS = ("exporter", "importer", "country", "region")
 
@@ -105,19 +105,21 @@ def concentration_table(result, limits=None, top: int = 10, level: float | None 
         hhi.append({"dimension": dim, "n_segments": len(d), "hhi_exposure": h_exp,
                     "effective_n_exposure": 1 / h_exp if h_exp > 0 else 0.0, "hhi_capital": h_cap,
                     "hhi_capital_se": h_cap_se, "effective_n_capital": 1 / h_cap if h_cap > 0 else 0.0})
-    shares = conform(pd.concat(frames, ignore_index=True).assign(scenario=result.scenario.name, level=level),
+    shares = conform(pd.concat(frames, ignore_index=True).assign(scenario=result.scenario.name,
+                                                              perspective=result.perspective, level=level),
                      CONCENTRATION_SCHEMA)
     tops = []
     for dim in dimensions:
         d = shares[shares["dimension"] == dim]
         for rank_by in ("exposure", "capital"):
             t = d.sort_values([rank_by, "segment"], ascending=[False, True]).head(top).copy()
-            t.insert(2, "ranked_by", rank_by)
-            t.insert(3, "rank", np.arange(1, len(t) + 1))
+            t.insert(3, "ranked_by", rank_by)
+            t.insert(4, "rank", np.arange(1, len(t) + 1))
             tops.append(t)
     top_df = pd.concat(tops, ignore_index=True)
     limits_df = _check(shares, lim, attrs) if lim is not None else _check(shares, _empty_limits(), attrs)
-    return Concentration(shares, conform(pd.DataFrame(hhi).assign(scenario=result.scenario.name),
+    return Concentration(shares, conform(pd.DataFrame(hhi).assign(scenario=result.scenario.name,
+                                                                      perspective=result.perspective),
                                          HERFINDAHL_SCHEMA), top_df, limits_df, result.money_unit())
 
 

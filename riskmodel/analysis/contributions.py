@@ -304,7 +304,8 @@ def contributions_table(result, by: str | None = "cover", measure: str = "es", l
     total = portfolio_figure(result, measure, level).value
     z = result.sample.z
     df = pd.DataFrame({
-        "scenario": result.scenario.name, "by": col, "segment": labels.to_numpy(dtype=object),
+        "scenario": result.scenario.name, "perspective": result.perspective, "by": col,
+        "segment": labels.to_numpy(dtype=object),
         "measure": measure, "level": pd.array([level] * n_seg, dtype="Float64"), "value": value, "se": se,
         "ci_low": value - z * se, "ci_high": value + z * se,
         "share": value / total if total != 0 else np.zeros(n_seg),

@@ -100,8 +100,9 @@ def cashflow_table(r: "SimulationResult", freq: str = "year", bands=BANDS) -> pd
                              "ci_high": e.ci_high})
     df = pd.DataFrame(rows)
     df.insert(0, "scenario", r.scenario.name)
-    df.insert(2, "start", _date(r, df["t_start"]).to_numpy())
-    df.insert(3, "end", _date(r, df["t_end"]).to_numpy())
+    df.insert(1, "perspective", r.perspective)
+    df.insert(3, "start", _date(r, df["t_start"]).to_numpy())
+    df.insert(4, "end", _date(r, df["t_end"]).to_numpy())
     df["level"] = pd.array(df["level"].tolist(), dtype="Float64")
     return conform(df, CASHFLOWS_SCHEMA)
 
@@ -120,7 +121,8 @@ def lifetime_metrics(r: "SimulationResult", max_level: float = 0.995) -> pd.Data
             ("el", None, r.el(), ""),
             ("el_pv", None, _sample(r, c.pv).mean(), ""),
             ("max_annual_claims", max_level, peak.var(max_level)[0], peak.warning("var", max_level))]
-    df = pd.DataFrame([{"scenario": r.scenario.name, "metric": m, "level": lv, "value": e.value, "se": e.se,
+    df = pd.DataFrame([{"scenario": r.scenario.name, "perspective": r.perspective, "metric": m, "level": lv,
+                        "value": e.value, "se": e.se,
                         "ci_low": e.ci_low, "ci_high": e.ci_high, "warning": w} for m, lv, e, w in rows])
     df["level"] = pd.array(df["level"].tolist(), dtype="Float64")
     return conform(df, METRICS_SCHEMA)
@@ -244,7 +246,8 @@ def pricing_table(r: "SimulationResult", by: str | list[str] | None = None,
     g["loss_ratio_se"] = pd.array(lr_se, dtype="Float64")
     g["adequate"] = g["premium_rate"] >= g["risk_adjusted_rate"]
     g.insert(0, "scenario", r.scenario.name)
-    cols = ["scenario", *keys, *PRICING_COLUMNS]
+    g.insert(1, "perspective", r.perspective)
+    cols = ["scenario", "perspective", *keys, *PRICING_COLUMNS]
     out = g[cols].copy()
     for k in keys:
         out[k] = out[k].astype(object)
@@ -325,7 +328,8 @@ def policy_table(r: "SimulationResult") -> pd.DataFrame:
         ("freed_years_per_el", None, ratio(freed_years, el), "years of collateral per unit of EL"),
         ("freed_per_ec", level, ratio(freed_avg, ec), "collateral per unit of capital"),
     ]
-    df = pd.DataFrame([{"scenario": sc.name, "figure": f, "level": lv, "value": e.value, "se": e.se,
+    df = pd.DataFrame([{"scenario": sc.name, "perspective": r.perspective, "figure": f, "level": lv,
+                        "value": e.value, "se": e.se,
                         "ci_low": e.ci_low, "ci_high": e.ci_high, "unit": u} for f, lv, e, u in rows])
     df["level"] = pd.array(df["level"].tolist(), dtype="Float64")
     return conform(df, POLICY_SCHEMA)

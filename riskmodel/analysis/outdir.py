@@ -24,7 +24,7 @@ from ..inputs.paths import file_sha256 as sha256
 # what each verb writes; any other file in --out is the user's, and --out then needs --force
 VERB_FILES = {
     "run": ("metrics.parquet", "metrics.csv", "losses.parquet", "lifetime.csv", "cashflows.parquet",
-            "pricing.parquet", "collateral.parquet", "policy.csv", "scenario.json", "run.json"),
+            "pricing.parquet", "collateral.parquet", "policy.csv", "transfer.csv", "scenario.json", "run.json"),
     "contributions": ("contributions.parquet", "contributions.json"),
     "whatif": ("whatif.parquet", "whatif.csv", "whatif.json"),
     "concentration": ("concentration.parquet", "herfindahl.csv", "top.parquet", "limits.parquet",
@@ -73,6 +73,8 @@ def write_outputs(out: str | Path, verb: str, writers: dict[str, Callable[[Path]
         (stage / prov_name).write_text(json.dumps(record, indent=2, default=str, allow_nan=False) + "\n")
         # the old provenance goes first: a kill while moving leaves no file claiming a mixed directory
         (d / prov_name).unlink(missing_ok=True)
+        for name in set(VERB_FILES.get(verb, ())) - set(writers) - {prov_name}:
+            (d / name).unlink(missing_ok=True)  # an earlier run's file this run does not write (transfer.csv)
         for name in writers:
             os.replace(stage / name, d / name)
         os.replace(stage / prov_name, d / prov_name)

@@ -21,17 +21,19 @@ from . import lifetime
 from .estimators import Estimate, LossSample
 from .summary import html as summary_html
 from .summary import text as summary_text
+from .transfer import layers_table, perspective_loss
 from .units import money_unit
 
 
-def metrics_table(s: LossSample, scenario: str, levels, thresholds=()) -> pd.DataFrame:
+def metrics_table(s: LossSample, scenario: str, levels, thresholds=(), perspective: str = "gross") -> pd.DataFrame:
     """The tidy metrics table (METRICS_SCHEMA) of a loss sample: EL, SD, and VaR, ES, EC at each level, and
     P(L > x) at each threshold; each row carries the estimator's warning ('' when none)."""
     rows = [("el", None, s.mean()), ("sd", None, s.sd())]
     for lv in levels:
         rows += [("var", lv, s.var(lv)[0]), ("es", lv, s.es(lv)), ("ec", lv, s.ec(lv))]
     rows += [("p_exceed", t, s.prob_exceed(t)) for t in thresholds]
-    df = pd.DataFrame([{"scenario": scenario, "metric": m, "level": lv, "value": e.value, "se": e.se,
+    df = pd.DataFrame([{"scenario": scenario, "perspective": perspective, "metric": m, "level": lv,
+                        "value": e.value, "se": e.se,
                         "ci_low": e.ci_low, "ci_high": e.ci_high, "warning": s.warning(m, lv)} for m, lv, e in rows])
     df["level"] = pd.array(df["level"].tolist(), dtype="Float64")
     return conform(df, METRICS_SCHEMA)
@@ -41,8 +43,9 @@ class SimulationResult:
     """Per-simulation losses and the metrics estimated from them."""
 
     def __init__(self, loss, count, weight, scenario, portfolio, model, elapsed: float, run_info: dict,
-                 cells=None, claims=None, replay=None):
+                 cells=None, claims=None, replay=None, transfer=None):
         self._loss = loss
+        self.transfer_losses = transfer  # with risk transfer: gross total, then each layer's ceded (n x 1 + L)
         self._replay = replay
         self._claims = claims
         self._count = count
@@ -70,6 +73,11 @@ class SimulationResult:
     def method(self) -> str:
         """``"plain"`` or ``"importance"``: how the simulations were drawn."""
         return self.run_info.get("method", "plain")
+
+    @property
+    def perspective(self) -> str:
+        """``"gross"``, ``"ceded"`` or ``"net"``: whose losses the figures are (``Scenario.perspective``)."""
+        return self.scenario.perspective
 
     @property
     def weights(self) -> np.ndarray | None:
@@ -178,17 +186,30 @@ class SimulationResult:
     def prob_exceed(self, threshold: float) -> Estimate:
         return self.sample.prob_exceed(threshold)
 
-    def metrics(self, levels=None, thresholds=()) -> pd.DataFrame:
-        """Tidy table: scenario, metric, level, value, se, ci_low, ci_high."""
+    def metrics(self, levels=None, thresholds=(), perspective: str | None = None) -> pd.DataFrame:
+        """Tidy table: scenario, perspective, metric, level, value, se, ci_low, ci_high, warning. ``perspective``
+        (default the run's) may be ``"gross"``, ``"ceded"``, ``"net"`` or ``"all"`` (the three stacked)."""
         levels = tuple(sorted(set(levels if levels is not None else self.levels)))
         thresholds = tuple(sorted(set(float(t) for t in thresholds)))
         for lv in levels:
             if not 0 < lv < 1:
                 raise ValueError(f"confidence levels must lie in (0, 1), got {lv}")
-        key = (levels, thresholds)
+        if perspective == "all":
+            wanted = ("gross", "ceded", "net") if self.transfer_losses is not None else (self.perspective,)
+            return pd.concat([self.metrics(levels, thresholds, p) for p in wanted], ignore_index=True)
+        p = perspective or self.perspective
+        key = (levels, thresholds, p)
         if key not in self._metric_cache:
-            self._metric_cache[key] = metrics_table(self.sample, self.scenario.name, levels, thresholds)
+            s = self.sample if p == self.perspective else LossSample(
+                perspective_loss(self, p), self._weight, self.scenario.simulation.ci_level, self._cells,
+                self.run_info.get("weight_bound"))
+            self._metric_cache[key] = metrics_table(s, self.scenario.name, levels, thresholds, p)
         return self._metric_cache[key].copy()
+
+    def transfer(self) -> pd.DataFrame:
+        """Each risk-transfer layer's ceded expected loss, probability of paying and premium, with errors
+        (empty without ``[[risk_transfer]]``); ``metrics(perspective="all")`` gives gross, ceded and net."""
+        return layers_table(self)
 
     def conf_int(self, levels=None, thresholds=()) -> pd.DataFrame:
         """Confidence intervals of every metric, indexed by (metric, level)."""
@@ -302,6 +323,7 @@ class SimulationResult:
             "n_covers": int(len(p.covers)),
             "n_covers_live": int(len(self.model.covers)),
             "reporting_currency": self.scenario.reporting.currency,
+            "perspective": self.perspective,
             "elapsed_seconds": round(self.elapsed, 3),
             "run": self.run_info,
             "warnings": self.warnings,
@@ -326,6 +348,8 @@ class SimulationResult:
             "pricing.parquet": lambda f: self.pricing().to_parquet(f, index=False),
             "collateral.parquet": lambda f: self.collateral().to_parquet(f, index=False),
             "policy.csv": lambda f: self.policy().to_csv(f, index=False),
+            **({"transfer.csv": lambda f: self.transfer().to_csv(f, index=False)} if self.transfer_losses is not None
+               else {}),
             "scenario.json": lambda f: f.write_text(self.scenario.model_dump_json(indent=2) + "\n"),
         }
         write_outputs(out, "run", writers, self.provenance, force=force)

@@ -11,7 +11,8 @@ def simulate(portfolio: Portfolio, scenario: Scenario | None = None, *, n_sims: 
              seed: int | None = None, levels: list[float] | None = None, method: str | None = None,
              chunk_size: int | None = None, n_threads: int | None = None, progress: bool = False,
              sampling: str = "sparse", cover_segment=None,
-             n_segments: int = 0, lifetime: bool | None = None) -> SimulationResult:
+             n_segments: int = 0, lifetime: bool | None = None,
+             perspective: str | None = None) -> SimulationResult:
     """Simulate the portfolio's loss distribution over the scenario's horizon (one year by default).
 
     ``n_sims``, ``seed``, ``levels`` and ``method`` (``"plain"``,
@@ -27,10 +28,15 @@ def simulate(portfolio: Portfolio, scenario: Scenario | None = None, *, n_sims: 
     horizon is longer than a year. Without it the run does less work, and the
     first lifetime figure asked of the result replays the run once to collect
     it (the same numbers: draws are keyed by simulation).
+    ``perspective`` (``"gross"``, ``"ceded"`` or ``"net"``) overrides the
+    scenario's ``[reporting] perspective``: with ``[[risk_transfer]]`` layers,
+    every figure of the result (metrics, contributions, pricing, cash flows)
+    is then the losses before the layers, what they take, or what the agency
+    keeps (the default); ``result.transfer()`` shows all three and each layer.
     """
     r = run(portfolio, scenario, n_sims=n_sims, seed=seed, levels=levels, method=method, chunk_size=chunk_size,
             n_threads=n_threads, progress=progress, sampling=sampling, cover_segment=cover_segment,
-            n_segments=n_segments, lifetime=lifetime)
-    return SimulationResult(loss=r.loss, count=r.count, weight=r.weight, cells=r.cells, scenario=r.scenario,
-                            portfolio=r.portfolio, model=r.model, elapsed=r.elapsed, run_info=r.run_info,
-                            claims=r.claims, replay=r.replay)
+            n_segments=n_segments, lifetime=lifetime, perspective=perspective)
+    return SimulationResult(loss=r.loss, transfer=r.transfer, count=r.count, weight=r.weight, cells=r.cells,
+                            scenario=r.scenario, portfolio=r.portfolio, model=r.model, elapsed=r.elapsed,
+                            run_info=r.run_info, claims=r.claims, replay=r.replay)

@@ -19,6 +19,7 @@ def text(r) -> str:
         f"portfolio: {len(r.portfolio.exporters)} exporters, {len(r.portfolio.importers)} importers, "
         f"{len(r.model.covers)} live covers of {len(r.portfolio.covers)}; insured exposure "
         f"{r.model.total_ead / f:,.1f} {unit}",
+        *_transfer_lines(r, f, unit),
         "",
         f"{'metric':<10}{'level':>8}{'value':>14}{'std err':>12}{f'{ci}% CI':>26}   ({unit})",
     ]
@@ -36,6 +37,22 @@ def text(r) -> str:
     if r.metrics()["warning"].str.len().gt(0).any():
         lines.append("* the row's interval may not cover at its nominal rate: see the warnings above")
     return "\n".join(lines)
+
+
+def _transfer_lines(r, f: float, unit: str) -> list[str]:
+    """The perspective and, with risk transfer, each layer's ceded EL and premium and the three ELs."""
+    if r.transfer_losses is None:
+        return []
+    el = {p: r.metrics(perspective=p).set_index("metric").loc["el"] for p in ("gross", "ceded", "net")}
+    whose = {"gross": "gross of risk transfer", "ceded": "the losses ceded to the layers",
+             "net": "net of risk transfer"}[r.perspective]
+    lines = [f"figures are {whose}; EL gross {el['gross'].value / f:,.3f}, ceded "
+             f"{el['ceded'].value / f:,.3f} (se {el['ceded'].se / f:,.3f}), net {el['net'].value / f:,.3f} ({unit})"]
+    for row in r.transfer().itertuples():
+        lines.append(f"  layer {row.layer} {row.name} ({row.kind}): ceded EL {row.ceded_el / f:,.3f} "
+                     f"(se {row.ceded_el_se / f:,.3f}), pays in {row.p_pays:.2%} of years, premium "
+                     f"{row.premium / f:,.3f}")
+    return lines
 
 
 def _lifetime_lines(r, f: float, unit: str) -> list[str]:
@@ -70,6 +87,7 @@ def html(r) -> str:
     head = (f"<p><b>riskmodel {__version__}</b> | scenario <b>{escape(r.scenario.name)}</b> | "
             f"{r.n_sims:,} simulations | seed {r.seed} | {escape(r.method_text())} | "
             f"{sim.horizon_years:g}-year horizon from {sim.valuation_date} | "
-            f"{int(round(sim.ci_level * 100))}% intervals</p>")
+            f"{int(round(sim.ci_level * 100))}% intervals"
+            + (f" | {r.perspective} of risk transfer" if r.transfer_losses is not None else "") + "</p>")
     warn = "".join(f"<p style='color:#b22222'>warning: {escape(w)}</p>" for w in r.warnings)
     return head + view.to_html(index=False, float_format=lambda v: f"{v:,.3f}", classes="riskmodel") + warn

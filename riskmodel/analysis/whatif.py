@@ -156,6 +156,7 @@ def _table(result, live_new: np.ndarray, levels: list[float]) -> pd.DataFrame:
         add("es", lv, before.es(lv), after.es(lv), ies)
     df = pd.DataFrame(rows)
     df.insert(0, "scenario", result.scenario.name)
+    df.insert(1, "perspective", result.perspective)
     df["level"] = pd.array(df["level"].tolist(), dtype="Float64")
     return conform(df, WHATIF_SCHEMA)
 

@@ -52,6 +52,8 @@ _sim_opts = [
     click.option("--seed", type=click.IntRange(0, 2**63 - 1), help="random seed"),
     click.option("--method", type=click.Choice(["plain", "importance", "auto"]), help="sampling method"),
     click.option("--horizon", help="loss horizon, e.g. 1y or 5y"),
+    click.option("--perspective", type=click.Choice(["gross", "ceded", "net"]),
+                 help="losses before risk transfer, ceded, or kept (default net with [[risk_transfer]] layers)"),
     click.option("--json", "json_out", is_flag=True, help="print the result as JSON"),
     click.option("--threads", type=click.IntRange(min=1), help="threads (results do not depend on it)"),
     *_ref_opts,
@@ -71,6 +73,9 @@ _sim_opts = [
                    "default from the scenario")
 @click.option("--horizon", help="loss horizon, e.g. 1y (capital, the default), 5y or 18m; default from the scenario")
 @click.option("--thresholds", help="losses X for P(L > X), e.g. 5e10,1e11")
+@click.option("--perspective", type=click.Choice(["gross", "ceded", "net"]),
+              help="losses before risk transfer, ceded, or kept; default net when the scenario has "
+                   "[[risk_transfer]] layers, else gross")
 @click.option("--out", type=click.Path(file_okay=False),
               help="write metrics, losses and run.json here")
 @click.option("--force", is_flag=True, help="write into --out even though it holds files riskmodel did not write")

@@ -45,8 +45,8 @@ def parse_floats(text: str | None, what: str) -> list[float] | None:
         raise click.BadParameter(f"expected comma-separated numbers for {what}, got {text!r}") from None
 
 
-def load_inputs(portfolio, scenario, master_scale, countries, horizon, date_format=None):
-    """The portfolio (default: the bundled sample) and the scenario, with the horizon override."""
+def load_inputs(portfolio, scenario, master_scale, countries, horizon, date_format=None, perspective=None):
+    """The portfolio (default: the bundled sample) and the scenario, with the horizon and perspective overrides."""
     from ..inputs.portfolio import load_portfolio
     from ..inputs.reference import load_reference
     from ..inputs.scenario import load_scenario
@@ -55,14 +55,14 @@ def load_inputs(portfolio, scenario, master_scale, countries, horizon, date_form
     sc = load_scenario(scenario)
     if horizon is not None:
         sc = sc.with_overrides(horizon_years=horizon)
-    return pf, sc
+    return pf, sc.with_perspective(perspective)
 
 
 def simulated(portfolio, scenario, master_scale, countries, horizon, sims, seed, method, threads, quiet,
-               levels=None, date_format=None):
+               levels=None, date_format=None, perspective=None):
     from ..analysis.simulation import simulate
 
-    pf, sc = load_inputs(portfolio, scenario, master_scale, countries, horizon, date_format)
+    pf, sc = load_inputs(portfolio, scenario, master_scale, countries, horizon, date_format, perspective)
     if levels:
         sc = sc.with_overrides(levels=sorted(set(sc.simulation.levels) | set(levels)))
     return simulate(pf, sc, n_sims=sims, seed=seed, method=method, n_threads=threads,

@@ -15,7 +15,7 @@ from .plumbing import check_target, json_records, load_inputs, parse_segment, si
 
 def run_main(portfolio=None, scenario=None, sims=None, seed=None, levels=None, thresholds=None, out=None,
              json_out=False, threads=None, chunk_size=None, master_scale=None, countries=None, date_format=None,
-             quiet=False, method=None, horizon=None, force=False) -> int:
+             quiet=False, method=None, horizon=None, force=False, perspective=None) -> int:
     from ..analysis.simulation import simulate
     from ..engine.chunks import kernels_cached
     from ..engine.run import resolve_method
@@ -26,7 +26,7 @@ def run_main(portfolio=None, scenario=None, sims=None, seed=None, levels=None, t
         raise InputError([threshold_problem(t) for t in bad], "options")
     if out:
         check_target(out, force)  # before any work
-    pf, sc = load_inputs(portfolio, scenario, master_scale, countries, horizon, date_format)
+    pf, sc = load_inputs(portfolio, scenario, master_scale, countries, horizon, date_format, perspective)
     resolved = sc.with_overrides(n_sims=sims, seed=seed, levels=levels, method=method)  # validate before any work
     if not quiet and not kernels_cached(resolve_method(resolved)):
         click.echo("compiling the numerical kernels (first run after install only, about half a minute; "
@@ -50,19 +50,21 @@ def run_main(portfolio=None, scenario=None, sims=None, seed=None, levels=None, t
             click.echo(t.to_string(index=False))
         if out:
             click.echo(f"\nwrote {Path(out) / 'metrics.parquet'}, metrics.csv, losses.parquet, lifetime.csv, "
-                       f"cashflows.parquet, pricing.parquet, collateral.parquet, policy.csv, scenario.json, run.json")
+                       f"cashflows.parquet, pricing.parquet, collateral.parquet, policy.csv, "
+                       f"{'transfer.csv, ' if result.transfer_losses is not None else ''}scenario.json, run.json")
     return 0
 
 
 def capacity_main(budget, portfolio=None, scenario=None, add=None, segment=None, measure="ec", level=None,
                   limit=None, sims=None, seed=None, method=None, horizon=None, json_out=False, out=None,
-                  threads=None, master_scale=None, countries=None, date_format=None, quiet=False, force=False) -> int:
+                  threads=None, master_scale=None, countries=None, date_format=None, quiet=False, force=False,
+                  perspective=None) -> int:
     from ..analysis.capacity import capacity
     from ..inputs.portfolio import extend_portfolio
 
     if out:
         check_target(out, force)
-    pf, sc = load_inputs(portfolio, scenario, master_scale, countries, horizon, date_format)
+    pf, sc = load_inputs(portfolio, scenario, master_scale, countries, horizon, date_format, perspective)
     seg = parse_segment(segment)
     if (add is None) == (seg is None):
         raise click.UsageError("give --add DIR (new covers) or --segment COLUMN=VALUE (more of a segment), one of them")
@@ -84,7 +86,8 @@ def capacity_main(budget, portfolio=None, scenario=None, add=None, segment=None,
 
 def contributions_main(by="country", measure="es", level=None, band=None, top=None, out=None, json_out=False,
                        portfolio=None, scenario=None, sims=None, seed=None, method=None, horizon=None, threads=None,
-                       master_scale=None, countries=None, date_format=None, quiet=False, force=False) -> int:
+                       master_scale=None, countries=None, date_format=None, quiet=False, force=False,
+                       perspective=None) -> int:
     from ..analysis.contributions import MEASURES
 
     if measure not in MEASURES:
@@ -92,7 +95,7 @@ def contributions_main(by="country", measure="es", level=None, band=None, top=No
     if out:
         check_target(out, force)
     result = simulated(portfolio, scenario, master_scale, countries, horizon, sims, seed, method, threads, quiet,
-                        date_format=date_format)
+                        date_format=date_format, perspective=perspective)
     try:
         table = result.contributions(by=by, measure=measure, level=level, band=band)
     except ValueError as exc:  # an option the data cannot serve: a usage error, not a crash
@@ -127,12 +130,12 @@ def contributions_main(by="country", measure="es", level=None, band=None, top=No
 
 def whatif_main(add, levels=None, out=None, json_out=False, portfolio=None, scenario=None, sims=None, seed=None,
                 method=None, horizon=None, threads=None, master_scale=None, countries=None, date_format=None,
-                quiet=False, force=False) -> int:
+                quiet=False, force=False, perspective=None) -> int:
     from ..analysis.whatif import whatif
 
     if out:
         check_target(out, force)
-    pf, sc = load_inputs(portfolio, scenario, master_scale, countries, horizon, date_format)
+    pf, sc = load_inputs(portfolio, scenario, master_scale, countries, horizon, date_format, perspective)
     res = whatif(pf, sc, add, levels=levels, n_sims=sims, seed=seed, method=method, n_threads=threads,
                  progress=not quiet and sys.stderr.isatty())
     if out:
@@ -148,14 +151,14 @@ def whatif_main(add, levels=None, out=None, json_out=False, portfolio=None, scen
 
 def concentration_main(limits=None, top=10, level=None, out=None, json_out=False, portfolio=None, scenario=None,
                        sims=None, seed=None, method=None, horizon=None, threads=None, master_scale=None,
-                       countries=None, date_format=None, quiet=False, force=False) -> int:
+                       countries=None, date_format=None, quiet=False, force=False, perspective=None) -> int:
     from ..analysis.concentration import load_limits
 
     lim = load_limits(limits) if limits else None  # before any simulation: a bad table stops here
     if out:
         check_target(out, force)
     result = simulated(portfolio, scenario, master_scale, countries, horizon, sims, seed, method, threads, quiet,
-                        date_format=date_format)
+                        date_format=date_format, perspective=perspective)
     c = result.concentration(limits=lim, top=top, level=level)
     if out:
         write_tables(out, "concentration", {"concentration.parquet": c.shares, "herfindahl.csv": c.herfindahl,

@@ -68,7 +68,8 @@ def run_chunks(model: CompiledModel, seed: int, n_sims: int, chunk_size: int | N
                progress=None, sampling: str = "sparse", first_sim: int = 0,
                collector: ClaimsCollector | None = None, sims: np.ndarray | None = None
                ) -> tuple[np.ndarray, np.ndarray]:
-    """Losses by component (n x 3) and event counts (n x 4) for simulations first_sim .. first_sim + n - 1
+    """Losses by component (n x ``loss_width``: 3 without risk transfer) and event counts (n x 4) for
+    simulations first_sim .. first_sim + n - 1
     (or for the simulations ``sims``, any subset of indices: the tail replayed for contributions).
 
     Any split of a run into ranges of simulations, computed anywhere, merges
@@ -88,7 +89,7 @@ def run_chunks(model: CompiledModel, seed: int, n_sims: int, chunk_size: int | N
     k0, k1 = seed_to_key(seed)
     index = _index(first_sim, n_sims, sims)
     n_sims = index.shape[0]
-    loss = np.zeros((n_sims, N_COMPONENTS))
+    loss = np.zeros((n_sims, loss_width(model)))
     count = np.zeros((n_sims, N_COUNTS), dtype=np.int32)
 
     def kernel(s, e, n_blocks, rec):
@@ -97,6 +98,13 @@ def run_chunks(model: CompiledModel, seed: int, n_sims: int, chunk_size: int | N
 
     _in_chunks(n_sims, chunk_size, progress, _with_claims(kernel, collector, loss, lambda i, j: np.ones(j - i)))
     return loss, count
+
+
+def loss_width(model: CompiledModel) -> int:
+    """Columns of the kernels' loss array: the 3 components in the run's perspective, then, with risk transfer,
+    the gross total and each layer's ceded total (``kernels.transfer``)."""
+    n_layers = model.arrays.rt_kind.shape[0]
+    return N_COMPONENTS + (1 + n_layers if n_layers else 0)
 
 
 def _index(first_sim: int, n_sims: int, sims: np.ndarray | None) -> np.ndarray:
@@ -125,7 +133,7 @@ def _with_claims(kernel, collector: ClaimsCollector, loss: np.ndarray, weight_of
             kernel(i, j, n_blocks, rec)
             if not collector.fits(rec):
                 continue
-            collector.reduce(i, j, rec, weight_of(i, j), loss[i:j].sum(axis=1))
+            collector.reduce(i, j, rec, weight_of(i, j), loss[i:j, :N_COMPONENTS].sum(axis=1))
             collector.adapt(j - i, rec)
             i = j
     return run
@@ -168,7 +176,7 @@ def run_chunks_is(model: CompiledModel, params: ISParams, seed: int, n_sims: int
     sparse = sparse_index(model, collector.dated)
     index = _index(first_sim, n_sims, sims)
     n_sims = index.shape[0]
-    loss = np.zeros((n_sims, N_COMPONENTS))
+    loss = np.zeros((n_sims, loss_width(model)))
     count = np.zeros((n_sims, N_COUNTS), dtype=np.int32)
     weight = np.zeros(n_sims)
     cells = index % params.n_cells

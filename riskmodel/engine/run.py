@@ -20,6 +20,7 @@ import numpy as np
 from ..inputs.errors import InputError, Problem
 from ..inputs.portfolio import Portfolio
 from ..inputs.scenario import Scenario, load_scenario
+from ..kernels.one_year import N_COMPONENTS
 from ..model.compile import CompiledModel, compile_model
 from .chunks import DEFAULT_CHUNK, cell_corrected, is_design, run_chunks, run_chunks_is, threads, weight_bound
 from .collect import SPILL_BYTES, ClaimsCollector, n_periods
@@ -39,13 +40,16 @@ def resolve_method(scenario: Scenario) -> str:
 class Run:
     """What a run computed: per-simulation arrays, what it collected of the claims, and how to replay it.
 
-    ``loss`` (n x 3 by component), ``count`` (n x 4), and under importance
+    ``loss`` (n x 3 by component, in the scenario's perspective), ``transfer``
+    (with risk transfer, n x (1 + layers): the gross total and each layer's
+    ceded total; else None), ``count`` (n x 4), and under importance
     sampling ``weight`` (the stratified estimator's weights) and ``cells``
     (each simulation's design cell); ``replay(sims, collector)`` runs the
     simulations ``sims`` again (the same draws), their claims into
     ``collector``, and returns their losses by component.
     """
     loss: np.ndarray
+    transfer: np.ndarray | None
     count: np.ndarray
     weight: np.ndarray | None
     cells: np.ndarray | None
@@ -61,10 +65,12 @@ class Run:
 def run(portfolio: Portfolio, scenario: Scenario | None = None, *, n_sims: int | None = None,
         seed: int | None = None, levels: list[float] | None = None, method: str | None = None,
         chunk_size: int | None = None, n_threads: int | None = None, progress: bool = False,
-        sampling: str = "sparse", cover_segment=None, n_segments: int = 0, lifetime: bool | None = None) -> Run:
+        sampling: str = "sparse", cover_segment=None, n_segments: int = 0, lifetime: bool | None = None,
+        perspective: str | None = None) -> Run:
     """The run ``analysis.simulation.simulate`` describes (same arguments), as arrays and records."""
     scenario = scenario if scenario is not None else load_scenario()
     scenario = scenario.with_overrides(n_sims=n_sims, seed=seed, levels=levels, method=method)
+    scenario = scenario.with_perspective(perspective)
     sim = scenario.simulation
     how = resolve_method(scenario)
     _check_design(how, sampling, sim)
@@ -93,16 +99,26 @@ def run(portfolio: Portfolio, scenario: Scenario | None = None, *, n_sims: int |
         with threads(n_threads), _progress(progress, sim.n_sims) as tick:
             loss, count = run_chunks(model, sim.seed, sim.n_sims, chunk_size, tick, sampling, collector=collector)
     elapsed = time.perf_counter() - t0
+    loss, transfer = split_losses(loss)
 
     def replay(sims: np.ndarray, col: ClaimsCollector) -> np.ndarray:
         """Losses by component of the simulations ``sims`` run again, their claims into ``col``."""
         with threads(n_threads):
             if params is not None:
-                return run_chunks_is(model, params, sim.seed, 0, chunk_size, collector=col, sims=sims)[0]
-            return run_chunks(model, sim.seed, 0, chunk_size, sampling=sampling, collector=col, sims=sims)[0]
+                again = run_chunks_is(model, params, sim.seed, 0, chunk_size, collector=col, sims=sims)[0]
+            else:
+                again = run_chunks(model, sim.seed, 0, chunk_size, sampling=sampling, collector=col, sims=sims)[0]
+        return split_losses(again)[0]
 
-    return Run(loss=loss, count=count, weight=weight, cells=cells, scenario=scenario, portfolio=portfolio,
-               model=model, elapsed=elapsed, run_info=run_info, claims=collector, replay=replay)
+    return Run(loss=loss, transfer=transfer, count=count, weight=weight, cells=cells, scenario=scenario,
+               portfolio=portfolio, model=model, elapsed=elapsed, run_info=run_info, claims=collector, replay=replay)
+
+
+def split_losses(loss: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """The kernels' loss columns as (components in the perspective, gross and ceded totals or None)."""
+    if loss.shape[1] == N_COMPONENTS:
+        return loss, None
+    return np.ascontiguousarray(loss[:, :N_COMPONENTS]), np.ascontiguousarray(loss[:, N_COMPONENTS:])
 
 
 def _check_design(how: str, sampling: str, sim) -> None:

@@ -105,6 +105,9 @@ class Reporting(_Strict):
     fx: dict[str, float] = Field(default_factory=lambda: dict(_FX),
                                  description="units of the reporting currency per unit of each currency")
     fx_risk: FXRisk = FXRisk()
+    perspective: Literal["gross", "ceded", "net"] | None = Field(
+        None, description="losses reported: before risk transfer (gross), what the layers take (ceded) or what "
+                          "the agency keeps (net); default net when [[risk_transfer]] layers exist, else gross")
 
     @field_validator("fx")
     @classmethod

@@ -15,7 +15,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, PrivateAttr, ValidationError
+from pydantic import BaseModel, Field, PrivateAttr, ValidationError, model_validator
 
 from .errors import InputError, Problem
 from .parameters import (
@@ -30,6 +30,7 @@ from .parameters import (
     Simulation,
     _Strict,
 )
+from .transfer import Layer
 
 
 class Scenario(_Strict):
@@ -44,6 +45,8 @@ class Scenario(_Strict):
     calls: Calls = Calls()
     lgd: LGD = LGD()
     lifetime: Lifetime = Lifetime()
+    risk_transfer: list[Layer] = Field(default_factory=list, description="layers applied in order to each "
+                                       "simulation's losses (``inputs.transfer``)")
 
     _sources: list = PrivateAttr(default_factory=list)
 
@@ -51,6 +54,32 @@ class Scenario(_Strict):
     def sources(self) -> list[dict]:
         """Files this scenario was resolved from, with their SHA-256 (base first)."""
         return list(self._sources)
+
+    @model_validator(mode="after")
+    def _perspective(self):
+        if self.reporting.perspective == "ceded" and not self.risk_transfer:
+            raise ValueError("reporting.perspective = 'ceded' needs [[risk_transfer]] layers: nothing is ceded "
+                             "without them; add a layer or report 'gross'")
+        return self
+
+    @property
+    def perspective(self) -> str:
+        """Whose losses the run reports: ``reporting.perspective``, else net when layers transfer risk, else
+        gross."""
+        if self.reporting.perspective is not None:
+            return self.reporting.perspective
+        return "net" if self.risk_transfer else "gross"
+
+    def with_perspective(self, perspective: str | None) -> "Scenario":
+        """A copy reporting from ``perspective`` (``"gross"``, ``"ceded"`` or ``"net"``; None: unchanged)."""
+        if perspective is None:
+            return self
+        data = self.model_dump(mode="json")
+        data["reporting"]["perspective"] = perspective
+        out = _validate(data, "<overrides>")
+        out._sources = self._sources + [{"path": "<overrides>", "sha256": None,
+                                         "overrides": {"perspective": perspective}}]
+        return out
 
     @property
     def content_hash(self) -> str:
@@ -85,6 +114,8 @@ def deep_merge(base: dict, over: dict) -> dict:
 def _allowed_keys(loc: tuple) -> list[str]:
     cls: Any = Scenario
     for part in loc[:-1]:
+        if isinstance(part, int) and isinstance(cls, type) and issubclass(cls, BaseModel):
+            continue  # an item of a list of tables ([[risk_transfer]]): its keys are the item's
         if isinstance(part, int) or cls is None:
             return []
         if isinstance(cls, type) and issubclass(cls, BaseModel):

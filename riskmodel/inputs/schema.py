@@ -172,6 +172,7 @@ LIFETIME_METRICS = {
 
 METRICS_SCHEMA = {
     "scenario": "string",
+    "perspective": "string",  # gross, ceded or net of risk transfer (Scenario.perspective)
     "metric": "string",
     "level": "Float64",  # null for el and sd
     "value": "float64",
@@ -185,6 +186,7 @@ METRICS_SCHEMA = {
 #: quantile (at `level`); `flow` is claims, recoveries or net (claims less recoveries)
 CASHFLOWS_SCHEMA = {
     "scenario": "string",
+    "perspective": "string",  # gross, ceded or net of risk transfer (Scenario.perspective)
     "period": "int64",  # 1 = the first period (or year) after the valuation date
     "start": "datetime64[ns]",
     "end": "datetime64[ns]",
@@ -239,6 +241,7 @@ COLLATERAL_SCHEMA = {
 #: policy.csv: what the programme buys
 POLICY_SCHEMA = {
     "scenario": "string",
+    "perspective": "string",  # gross, ceded or net of risk transfer (Scenario.perspective)
     "figure": "string",
     "level": "Float64",
     "value": "float64",
@@ -251,6 +254,7 @@ POLICY_SCHEMA = {
 #: contributions.parquet: Euler contributions of a measure by segment; rows sum to the portfolio figure
 CONTRIBUTIONS_SCHEMA = {
     "scenario": "string",
+    "perspective": "string",  # gross, ceded or net of risk transfer (Scenario.perspective)
     "by": "string",  # the column segmenting the book (cover_id, exporter_id, country, region, product, ...)
     "segment": "string",  # its value
     "measure": "string",  # es, var, ec (= var - el) or el
@@ -272,6 +276,7 @@ CONTRIBUTIONS_SCHEMA = {
 #: whatif.parquet: the book's measures before and after adding candidate covers, on common random numbers
 WHATIF_SCHEMA = {
     "scenario": "string",
+    "perspective": "string",  # gross, ceded or net of risk transfer (Scenario.perspective)
     "metric": "string",  # el, var, es, ec
     "level": "Float64",  # null for el
     "before": "float64",
@@ -290,6 +295,7 @@ WHATIF_SCHEMA = {
 #: concentration.parquet: exposure and capital (Euler ES contribution at the capital level) by segment
 CONCENTRATION_SCHEMA = {
     "scenario": "string",
+    "perspective": "string",  # gross, ceded or net of risk transfer (Scenario.perspective)
     "dimension": "string",  # exporter, importer, country, region (or a limit's column)
     "segment": "string",
     "level": "float64",  # the capital level
@@ -304,6 +310,7 @@ CONCENTRATION_SCHEMA = {
 #: herfindahl.csv: concentration indices per dimension
 HERFINDAHL_SCHEMA = {
     "scenario": "string",
+    "perspective": "string",  # gross, ceded or net of risk transfer (Scenario.perspective)
     "dimension": "string",
     "n_segments": "int64",
     "hhi_exposure": "float64",  # sum of squared exposure shares (no Monte Carlo error)
@@ -329,6 +336,25 @@ LIMITS_SCHEMA = {
 }
 
 #: per-simulation outputs written to losses.parquet
+#: transfer.csv: one row per [[risk_transfer]] layer, in the order the layers apply
+TRANSFER_SCHEMA = {
+    "scenario": "string",
+    "layer": "int64",  # position in [[risk_transfer]], 0 first
+    "name": "string",
+    "kind": "string",  # quota_share, per_risk, per_event, aggregate
+    "retention": "Float64",  # retention or attachment; null for a quota share
+    "limit": "Float64",  # null for a quota share
+    "share": "Float64",  # quota share only
+    "ceded_el": "float64",  # expected loss the layer takes
+    "ceded_el_se": "float64",
+    "ci_low": "float64",
+    "ci_high": "float64",
+    "p_pays": "float64",  # probability the layer pays anything
+    "p_pays_se": "float64",
+    "premium": "float64",  # premium_rate x limit (rate on line) or x ceded_el
+    "premium_se": "float64",  # its Monte Carlo error (0 on a rate on line)
+}
+
 LOSSES_SCHEMA = {
     "sim": "int64",
     "loss": "float64",

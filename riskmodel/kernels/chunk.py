@@ -87,7 +87,7 @@ def simulate_chunk_nb(m, g, ip, k0, k1, sims, n_blocks, out_loss, out_count, out
             lr_ev = np.empty(max(ip.ev_lat.shape[0], 1))
             s_grp = np.empty(g.grp_ptr.shape[0])
             p = np.empty(ip.cls_thr.shape[0])
-        sc = claim_sink_nb(out_rec, blk, n_blocks, m.n_contracts, keep)
+        sc = claim_sink_nb(m, out_rec, blk, n_blocks, keep)
         for i in range(lo, hi):
             if out_rec[7][blk] != 0:
                 break  # the block ran out of room: its range is rerun, so stop spending time on it

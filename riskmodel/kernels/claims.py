@@ -11,6 +11,7 @@ the block's cursor past them. ``out_rec`` holds:
 - ``rec_cov``                 cover index; ``rec_t`` claim time in years from valuation;
 - ``rec_claim``               claim paid (gross, reporting currency); ``rec_loss`` = claim x LGD;
 - ``rec_comp``                0 call after default, 1 call without default, 2 credit;
+- ``rec_claim``, ``rec_loss`` are in the run's perspective once settled (gross without risk transfer);
 - ``rec_over[blk]``           1 when block ``blk`` ran out of room: the engine reruns the range with
                               fewer simulations (or more room), since draws depend only on ``sim``.
 
@@ -31,6 +32,7 @@ import numpy as np
 from .distributions import beta_nb
 from .jit import driver, helper
 from .philox import STREAM_LGD
+from .transfer import cede_nb
 
 # numpy scalars, not ints: numba types an int constant passed to a function as a literal and compiles the
 # function once per value; push_claim_nb (with the LGD draw inlined) three times per caller cost a cold start 6 s
@@ -92,19 +94,24 @@ def solvent_call_time_nb(m, k, tau, w):
 
 
 @driver
-def claim_sink_nb(out_rec, blk, n_blocks, n_contracts, keep):
+def claim_sink_nb(m, out_rec, blk, n_blocks, keep):
     """Block ``blk``'s view of the record arrays: its region ``[lo, hi)``, a cursor, whether records are kept
-    and whether they are written at all, each contract's earliest claim (scratch), and the simulation's totals
-    by component and its number of calls (when no record is written)."""
+    and whether they are written at all, each contract's earliest claim (scratch), the simulation's totals
+    by component and its number of calls (when no record is written), and the risk-transfer layers' scratch
+    (each claim's remaining loss, the pools and whether each pool's share is known)."""
     n_flat = out_rec[2].shape[0]
+    n_layers = m.rt_kind.shape[0]
     bounds = np.empty(5, dtype=np.int64)
     bounds[0] = blk * n_flat // n_blocks  # cursor
     bounds[1] = (blk + 1) * n_flat // n_blocks  # end of the region
     bounds[2] = blk
     bounds[3] = 1 if keep else 0
-    bounds[4] = 1 if (keep or n_contracts > 0) else 0  # records written: kept, or read back by contracts
-    return (out_rec[2], out_rec[3], out_rec[4], out_rec[5], out_rec[6], np.full(max(n_contracts, 1), np.inf),
-            bounds, np.zeros(4))
+    # records written: kept, or read back by contracts or layers
+    bounds[4] = 1 if (keep or m.n_contracts > 0 or n_layers > 0) else 0
+    n_pools = m.rt_n_units if n_layers > 0 else 1
+    return (out_rec[2], out_rec[3], out_rec[4], out_rec[5], out_rec[6], np.full(max(m.n_contracts, 1), np.inf),
+            bounds, np.zeros(4), np.empty(max(m.cv_exp.shape[0], 1) if n_layers > 0 else 1), np.zeros(n_pools),
+            np.zeros(n_pools, dtype=np.uint8))
 
 
 @helper
@@ -157,9 +164,10 @@ def push_claim_nb(m, k0, k1, sim, sc, n, k, t, fxm, comp):
 
 
 @helper
-def settle_nb(m, sc, n, i, out_loss, out_count, out_rec):
-    """Cancel claims of covers a contract's earlier claim stopped, total the rest, keep them for ``i``."""
-    cov, t, claim, loss, comp, dead, bounds, tot = sc
+def settle_nb(m, sc, n, i, tau, out_loss, out_count, out_rec):
+    """Cancel claims of covers a contract's earlier claim stopped, apply the risk-transfer layers (``transfer``),
+    total the rest in the run's perspective, keep them for ``i``."""
+    cov, t, claim, loss, comp, dead, bounds, tot, net, pools, done = sc
     start = bounds[0]
     rec_start, rec_n, rec_over = out_rec[0], out_rec[1], out_rec[7]
     rec_start[i] = start
@@ -197,6 +205,8 @@ def settle_nb(m, sc, n, i, out_loss, out_count, out_rec):
             if c >= 0:
                 dead[c] = np.inf
         end = kept
+    if m.rt_kind.shape[0] > 0:
+        cede_nb(m, start, end, cov, t, claim, loss, net, pools, done, tau, out_loss)
     l_def = 0.0
     l_solv = 0.0
     l_cred = 0.0

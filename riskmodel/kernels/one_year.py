@@ -191,4 +191,4 @@ def simulate_one_nb(m, k0, k1, sim, z, tau, fxm, sc, i, out_loss, out_count, out
     out_count[i, 1] = ni
     out_count[i, 2] = nc
     n = push_cover_claims_nb(m, k0, k1, sim, tau, fxm, sc)
-    settle_nb(m, sc, n, i, out_loss[i], out_count[i], out_rec)
+    settle_nb(m, sc, n, i, tau, out_loss[i], out_count[i], out_rec)

@@ -230,5 +230,5 @@ def simulate_one_sparse_nb(m, g, k0, k1, sim, z, tau, dlist, called, clist, fxm,
     nd = group_defaults_nb(m, g, k0, k1, sim, z, scale, tau, dlist, 0)
     nd = event_effects_nb(m, g, k0, k1, sim, tau, dlist, nd)
     n = push_sparse_claims_nb(m, g, k0, k1, sim, tau, dlist, nd, called, clist, fxm, sc)
-    settle_nb(m, sc, n, i, out_loss[i], out_count[i], out_rec)
+    settle_nb(m, sc, n, i, tau, out_loss[i], out_count[i], out_rec)
     count_and_reset_nb(m, tau, dlist, nd, out_count[i])

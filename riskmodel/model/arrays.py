@@ -9,7 +9,8 @@ import pandas as pd
 from ..inputs.schedules import Schedules
 
 # latents (exporters, importers, country events, in that order), then covers (cv_*), currencies (fx_*),
-# exposure schedules (sch_*) and contracts; the kernels read them by these names
+# exposure schedules (sch_*), contracts and risk-transfer layers (rt_*, ``transfer``); the kernels read them by
+# these names
 ModelArrays = namedtuple(
     "ModelArrays",
     [
@@ -20,6 +21,7 @@ ModelArrays = namedtuple(
         "cv_lgd_mean", "cv_lgd_a", "cv_lgd_b", "cv_slgd_mean", "cv_slgd_a", "cv_slgd_b",
         "cv_ccy", "fx_factor", "fx_global", "fx_vol", "fx_rho",
         "sch_ptr", "sch_t", "sch_v", "cv_linear", "cv_start0", "cv_contract", "n_contracts",
+        "rt_kind", "rt_unit", "rt_a", "rt_b", "rt_n_units", "rt_persp",
     ],
 )
 

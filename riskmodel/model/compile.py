@@ -1,7 +1,7 @@
 """Compile a portfolio and a scenario into the arrays the kernels read, concern by concern: places and
 factor loadings (``factors``), default probabilities over time (``terms``), country events' reach
-(``events``), live covers and their schedules (``covers``), exchange rates (``fx``), calls (``calls``) and
-LGDs (``lgd``)."""
+(``events``), live covers and their schedules (``covers``), exchange rates (``fx``), calls (``calls``),
+LGDs (``lgd``) and risk transfer (``transfer``)."""
 from __future__ import annotations
 
 import numpy as np
@@ -17,6 +17,7 @@ from .factors import check_places, compile_latents
 from .fx import exposures, fx_arrays
 from .lgd import lgd_arrays
 from .terms import compile_terms
+from .transfer import compile_transfer
 
 __all__ = ["CompiledModel", "ModelArrays", "compile_model"]
 
@@ -37,6 +38,7 @@ def compile_model(portfolio: Portfolio, scenario: Scenario) -> CompiledModel:
     lgd_d, lgd_s = lgd_arrays(cov, kinds, sc)
     cv_contract = contracts(cov, sc)
     sched = live.schedules
+    rt = compile_transfer(portfolio, sc, cov, cv_exp, cv_event, len(lat.frame))
     n_e, n_i, n_c = lat.n_exporters, lat.n_importers, lat.n_events
     arrays = ModelArrays(
         n_factors=len(lat.factors.index),
@@ -56,9 +58,10 @@ def compile_model(portfolio: Portfolio, scenario: Scenario) -> CompiledModel:
         cv_ccy=fx.cv_ccy, fx_factor=fx.fx_factor, fx_global=fx.fx_global, fx_vol=fx.fx_vol, fx_rho=fx.fx_rho,
         sch_ptr=sched.ptr, sch_t=sched.t, sch_v=sched.v, cv_linear=sched.linear, cv_start0=sched.start,
         cv_contract=cv_contract, n_contracts=int(cv_contract.max() + 1) if len(cv_contract) else 0,
+        rt_kind=rt.kind, rt_unit=rt.unit, rt_a=rt.a, rt_b=rt.b, rt_n_units=rt.n_units, rt_persp=rt.perspective,
     )
     latents = lat.frame.assign(pd=terms.pd_1y, pd_horizon=terms.pd_horizon)
-    warnings = list(terms.warnings)
+    warnings = list(terms.warnings) + rt.warnings
     if live.n_outside:
         warnings.append(f"{live.n_outside} covers are not live during the horizon and carry no risk in this run")
     covers_out = cov.assign(ead=ead, window_start=live.a, window_end=live.b)

@@ -154,13 +154,14 @@ def timed_latents(m: ModelArrays, dated: bool) -> np.ndarray:
     part of the horizon only, has calls without default (they stop at the
     exporter's default), an exposure that changes over time, or a contract
     whose later covers a claim cancels; an importer a country event can hit;
-    every event. With ``dated`` claims (cash flows, present values) every
-    obligor with a cover is timed too. Skipping the others changes no loss
+    every event. With ``dated`` claims (cash flows, present values, or a
+    per-event or aggregate risk-transfer layer) every obligor with a cover is
+    timed too. Skipping the others changes no loss
     (the shock drawn for a time has a stream of its own), only the work:
     a time costs about two thirds of a default's sampling.
     """
     owner = np.where(m.cv_credit, m.cv_imp, m.cv_exp).astype(np.int64)
-    if dated:
+    if dated or (m.rt_kind >= 2).any():  # per-event and aggregate layers pool claims by their dates
         reads = np.ones(owner.shape[0], dtype=bool)
     else:
         reads = ((m.cv_a > 0) | (m.cv_b < m.horizon) | (m.cv_rate > 0) | (np.diff(m.sch_ptr) > 1)

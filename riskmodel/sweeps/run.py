@@ -33,7 +33,7 @@ _MODELS: dict = {}
 def run_piece(portfolio, portfolio_sha: str, scenario_json: str, first: int, n: int) -> dict:
     """Simulations ``first .. first + n - 1`` of one point: losses by component, raw weights and cells."""
     from ..engine.chunks import is_design, run_chunks, run_chunks_is
-    from ..engine.run import resolve_method
+    from ..engine.run import resolve_method, split_losses
     from ..inputs.scenario import Scenario
     from ..model.compile import compile_model
 
@@ -49,8 +49,10 @@ def run_piece(portfolio, portfolio_sha: str, scenario_json: str, first: int, n: 
     sc, model, how, params = _MODELS[key]
     if how == "importance":
         loss, _, weight, cells = run_chunks_is(model, params, sc.simulation.seed, n, first_sim=first)
+        loss = split_losses(loss)[0]
         return {"loss": loss, "weight": weight, "cells": cells, "n_cells": params.n_cells, "method": how}
     loss, _ = run_chunks(model, sc.simulation.seed, n, first_sim=first)
+    loss = split_losses(loss)[0]
     return {"loss": loss, "weight": None, "cells": None, "n_cells": 0, "method": how}
 
 
@@ -67,7 +69,7 @@ def merge_point(pieces: list[dict], sc, levels, metrics_wanted) -> tuple:
         strata = np.concatenate([p["cells"] for p in pieces])
         weight = cell_corrected(np.concatenate([p["weight"] for p in pieces]), strata, pieces[0]["n_cells"])
     sample = LossSample(loss.sum(axis=1), weight, sc.simulation.ci_level, strata)
-    table = metrics_table(sample, sc.name, levels)  # each row with its warning
+    table = metrics_table(sample, sc.name, levels, perspective=sc.perspective)  # each row with its warning
     return table[table["metric"].isin(metrics_wanted)].reset_index(drop=True), method
 
 
