@@ -226,6 +226,19 @@ class PDMultipliers(_Strict):
         return self
 
 
+def _per_guarantee(name: str, le: float, doc: str) -> type[_Strict]:
+    """A table with one float in [0, ``le``] per guarantee product (``products.TABLE``), each required."""
+    fields = {p.name: (float, Field(ge=0, le=le)) for p in GUARANTEES}
+    return create_model(name, __base__=_Strict, __doc__=doc, **fields)
+
+
+GuaranteeProbs = _per_guarantee("GuaranteeProbs", 1.0, "A probability per guarantee product.")
+
+
+# annual intensities of calls without default (tests force calls with 50)
+GuaranteeRates = _per_guarantee("GuaranteeRates", 100.0, "An annual intensity per guarantee product.")
+
+
 class ByKind(_Strict):
     sovereign: float = Field(ge=0, le=1)
     state: float = Field(ge=0, le=1)
@@ -244,6 +257,11 @@ class CountryEvents(_Strict):
     importer_default_given_event: ByKind = ByKind(sovereign=0.6, state=0.5, private=0.3)
     call_rate_multiplier: float = Field(10.0, ge=0, le=MAX_MULTIPLIER,
                                         description="factor on calls without default after an event")
+    # deliveries impossible: the event calls a live guarantee of the country's contracts at once, if its exporter
+    # is solvent and no call came first (defaults and their reasons: ``products.TABLE``)
+    call_given_event: GuaranteeProbs = Field(
+        default_factory=lambda: GuaranteeProbs(**{p.name: p.call_given_event for p in GUARANTEES}),
+        description="probability a country event calls each live guarantee of its country, per product")
 
     @field_validator("probability_by_oecd_category")
     @classmethod
@@ -259,19 +277,6 @@ class CountryEvents(_Strict):
         if bad:
             raise ValueError(f"event probabilities must lie in [0, 1], got {bad}")
         return v
-
-
-def _per_guarantee(name: str, le: float, doc: str) -> type[_Strict]:
-    """A table with one float in [0, ``le``] per guarantee product (``products.TABLE``), each required."""
-    fields = {p.name: (float, Field(ge=0, le=le)) for p in GUARANTEES}
-    return create_model(name, __base__=_Strict, __doc__=doc, **fields)
-
-
-GuaranteeProbs = _per_guarantee("GuaranteeProbs", 1.0, "A probability per guarantee product.")
-
-
-# annual intensities of calls without default (tests force calls with 50)
-GuaranteeRates = _per_guarantee("GuaranteeRates", 100.0, "An annual intensity per guarantee product.")
 
 
 class Calls(_Strict):

@@ -14,8 +14,11 @@ Per simulation ``sim`` (global index):
    guarantees are called while the exporter is solvent at an intensity that a
    country event multiplies from the event time on (loss x solvent LGD); if no
    such call and the exporter defaults inside the window, called with
-   probability ``p_call`` (loss x LGD); credit covers lose x LGD when the
-   importer defaults inside the window.
+   probability ``p_call`` (loss x LGD); an event that makes delivery
+   impossible calls a live guarantee of a solvent exporter at the event time
+   with probability ``cv_ev_call`` (solvent LGD), unless a call without
+   default came first; credit covers lose x LGD when the importer defaults
+   inside the window.
 
 Every draw reads its own counter, so a simulation's result depends only on
 ``(key, sim)`` and the model arrays.
@@ -29,6 +32,7 @@ from .distributions import chi2_nb, ndtr_nb, ndtri_nb, t_cdf_nb
 from .jit import helper
 from .philox import (
     STREAM_CALL,
+    STREAM_DELIVERY,
     STREAM_EVENT_EFFECT,
     STREAM_FACTOR,
     STREAM_IDIO,
@@ -142,6 +146,21 @@ def solvent_hazard_nb(m, k, tau):
 
 
 @helper
+def delivery_call_time_nb(m, k0, k1, sim, k, tau):
+    """When cover ``k``'s buyer-country event makes delivery impossible and calls it: the event time, if the
+    event strikes while the cover is live and its exporter solvent and the draw falls below ``cv_ev_call``;
+    else inf."""
+    q = m.cv_ev_call[k]
+    if q <= 0.0:
+        return np.inf
+    t = tau[m.cv_event[k]]
+    if m.cv_a[k] <= t < m.cv_b[k] and t < tau[m.cv_exp[k]]:
+        if q >= 1.0 or uniform_lane_nb(k0, k1, sim, STREAM_DELIVERY, k, 0) < q:
+            return t
+    return np.inf
+
+
+@helper
 def push_cover_claims_nb(m, k0, k1, sim, tau, fxm, sc):
     """Push each live cover's claim in this simulation to ``sc``; return the number pushed."""
     n = 0
@@ -155,11 +174,16 @@ def push_cover_claims_nb(m, k0, k1, sim, tau, fxm, sc):
             continue
         te = tau[m.cv_exp[k]]
         u_def, u_solv = uniform2_nb(k0, k1, sim, STREAM_CALL, k, 0)
+        t_ev = delivery_call_time_nb(m, k0, k1, sim, k, tau)
         if m.cv_rate[k] > 0.0:
             if u_solv < -math.expm1(-solvent_hazard_nb(m, k, tau)):  # u_solv is then uniform on (0, P)
                 t = solvent_call_time_nb(m, k, tau, u_solv)
-                n = push_claim_nb(m, k0, k1, sim, sc, n, k, t, fxm, COMP_SOLVENT_CALL)
-                continue
+                if t < t_ev:  # the first call counts
+                    n = push_claim_nb(m, k0, k1, sim, sc, n, k, t, fxm, COMP_SOLVENT_CALL)
+                    continue
+        if t_ev < np.inf:
+            n = push_claim_nb(m, k0, k1, sim, sc, n, k, t_ev, fxm, COMP_SOLVENT_CALL)
+            continue
         if a <= te < b and u_def < m.cv_p_call[k]:
             n = push_claim_nb(m, k0, k1, sim, sc, n, k, te, fxm, COMP_DEFAULT_CALL)
     return n

@@ -44,6 +44,7 @@ STREAM_STRATUM = 10  # importance sampling: position inside the stratum of the s
 STREAM_IS_CLASS = 11  # importance sampling: defaults of a class, item = class, sub = candidate
 STREAM_GROUP_SHOCK = 12  # sparse path: a candidate's shock below its group's threshold, index = candidate, sub = group
 STREAM_IS_FORCED = 13  # importance sampling: the shock of a country event its component forces, index = latent
+STREAM_DELIVERY = 14  # per cover: a country event makes delivery impossible and calls the guarantee
 
 
 @helper

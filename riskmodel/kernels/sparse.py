@@ -1,7 +1,7 @@
 """Sparse one-year kernel: the same model as ``one_year``, at a cost that follows what happens.
 
 Work per simulation grows with groups + defaults + calls, not with obligors
-or covers. Three exact devices, all thinning of Bernoulli trials:
+or covers. Four exact devices, three of them thinning of Bernoulli trials:
 
 1. **Latent groups.** Latents sharing their loadings and idiosyncratic weight
    (and a narrow PD band) form a group, members sorted by threshold,
@@ -18,7 +18,10 @@ or covers. Three exact devices, all thinning of Bernoulli trials:
    drawn only when a time or a thinning needs it.
 2. **Country events** hit the importers of their country, segment by segment
    (importers with the same probability ``q``), by geometric skipping.
-3. **Calls without default** arrive per cover group (same rate, same event
+3. **Calls when deliveries become impossible**: each event that strikes
+   draws, for the guarantees of its country (``evc_ptr``), whether it calls
+   them at the event time; a call without default that comes earlier wins.
+4. **Calls without default** arrive per cover group (same rate, same event
    country, window lengths within a factor of two), bounded by the group's
    largest hazard and thinned to each cover's own hazard given its
    exporter's default time and the event time.
@@ -35,7 +38,15 @@ import numpy as np
 from .claims import COMP_CREDIT, COMP_DEFAULT_CALL, COMP_SOLVENT_CALL, push_claim_nb, settle_nb, solvent_call_time_nb
 from .distributions import ndtr_nb, ndtri_nb
 from .jit import helper
-from .one_year import LATENT_EVENT, _default_time_nb, draw_factors_nb, fx_multipliers_nb, solvent_hazard_nb, tally_nb
+from .one_year import (
+    LATENT_EVENT,
+    _default_time_nb,
+    delivery_call_time_nb,
+    draw_factors_nb,
+    fx_multipliers_nb,
+    solvent_hazard_nb,
+    tally_nb,
+)
 from .philox import (
     STREAM_CALL,
     STREAM_CALL_GROUP,
@@ -163,6 +174,16 @@ def push_sparse_claims_nb(m, g, k0, k1, sim, tau, dlist, nd, called, clist, fxm,
     """
     nc = 0
     n = 0
+    for ii in range(nd):  # events that make delivery impossible: their calls, pending (called = 2)
+        e = dlist[ii]
+        if m.latent_type[e] != LATENT_EVENT:
+            continue
+        for p in range(g.evc_ptr[e], g.evc_ptr[e + 1]):
+            k = g.evc_cov[p]
+            if delivery_call_time_nb(m, k0, k1, sim, k, tau) < np.inf:
+                called[k] = 2
+                clist[nc] = k
+                nc += 1
     for cg in range(g.cg_ptr.shape[0] - 1):
         bound = g.cg_hazard[cg]
         e = g.cg_event[cg]
@@ -185,11 +206,18 @@ def push_sparse_claims_nb(m, g, k0, k1, sim, tau, dlist, nd, called, clist, fxm,
             k = g.cg_mem[lo + pos]
             w = v * p_max  # uniform on (0, P(call)) when accepted: it also gives the call's time
             if w < -math.expm1(-solvent_hazard_nb(m, k, tau)):
-                called[k] = 1
-                clist[nc] = k
-                nc += 1
                 t = solvent_call_time_nb(m, k, tau, w)
+                if called[k] == 2 and t >= tau[m.cv_event[k]]:
+                    continue  # the event's call came first
+                if called[k] == 0:
+                    clist[nc] = k
+                    nc += 1
+                called[k] = 1
                 n = push_claim_nb(m, k0, k1, sim, sc, n, k, t, fxm, COMP_SOLVENT_CALL)
+    for i in range(nc):
+        k = clist[i]
+        if called[k] == 2:
+            n = push_claim_nb(m, k0, k1, sim, sc, n, k, tau[m.cv_event[k]], fxm, COMP_SOLVENT_CALL)
     for ii in range(nd):
         j = dlist[ii]
         t = tau[j]

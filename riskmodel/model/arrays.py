@@ -18,7 +18,7 @@ ModelArrays = namedtuple(
         "load_ptr", "load_idx", "load_val", "idio", "thr", "log_surv", "haz2", "haz3", "latent_type",
         "imp_event", "imp_event_q",
         "cv_exp", "cv_imp", "cv_credit", "cv_ead", "cv_a", "cv_b", "cv_p_call", "cv_rate", "cv_mult", "cv_event",
-        "cv_lgd_mean", "cv_lgd_a", "cv_lgd_b", "cv_slgd_mean", "cv_slgd_a", "cv_slgd_b",
+        "cv_ev_call", "cv_lgd_mean", "cv_lgd_a", "cv_lgd_b", "cv_slgd_mean", "cv_slgd_a", "cv_slgd_b",
         "cv_ccy", "fx_factor", "fx_global", "fx_vol", "fx_rho",
         "sch_ptr", "sch_t", "sch_v", "cv_linear", "cv_start0", "cv_contract", "n_contracts",
         "rt_kind", "rt_unit", "rt_a", "rt_b", "rt_n_units", "rt_persp",

@@ -24,3 +24,14 @@ def call_arrays(covers: pd.DataFrame, scenario: Scenario, n_events: int) -> tupl
                                        p), prod, on_demand) * calls.rate_multiplier
     mult = np.full(len(covers), float(scenario.country_events.call_rate_multiplier) if n_events else 1.0)
     return p_call.astype(float), call_rate.astype(float), mult
+
+
+def event_call_array(covers: pd.DataFrame, scenario: Scenario, cv_event: np.ndarray) -> np.ndarray:
+    """cv_ev_call: the probability that the country event of a cover's buyer, making delivery impossible, calls
+    the guarantee at once (``[country_events] call_given_event``); 0 for receivables and covers without events."""
+    ce, calls = scenario.country_events, scenario.calls
+    q = by_combination(lambda p: getattr(ce.call_given_event, p) if p in GUARANTEE_PRODUCTS else 0.0,
+                       covers["product"]).astype(float)
+    if not (ce.enabled and calls.enabled):
+        q[:] = 0.0
+    return np.where(cv_event >= 0, q, 0.0)

@@ -10,7 +10,7 @@ from ..inputs.portfolio import Portfolio
 from ..inputs.products import CREDIT_PRODUCTS
 from ..inputs.scenario import Scenario
 from .arrays import CompiledModel, ModelArrays
-from .calls import call_arrays
+from .calls import call_arrays, event_call_array
 from .covers import contracts, live_covers, obligor_links
 from .events import event_links
 from .factors import check_places, compile_latents
@@ -53,6 +53,7 @@ def compile_model(portfolio: Portfolio, scenario: Scenario) -> CompiledModel:
         cv_exp=cv_exp, cv_imp=cv_imp, cv_credit=cov["product"].isin(CREDIT_PRODUCTS).to_numpy(dtype=bool),
         cv_ead=ead, cv_a=live.a, cv_b=live.b,
         cv_p_call=p_call, cv_rate=call_rate, cv_mult=call_mult, cv_event=cv_event,
+        cv_ev_call=event_call_array(cov, sc, cv_event),
         cv_lgd_mean=lgd_d[:, 0].copy(), cv_lgd_a=lgd_d[:, 1].copy(), cv_lgd_b=lgd_d[:, 2].copy(),
         cv_slgd_mean=lgd_s[:, 0].copy(), cv_slgd_a=lgd_s[:, 1].copy(), cv_slgd_b=lgd_s[:, 2].copy(),
         cv_ccy=fx.cv_ccy, fx_factor=fx.fx_factor, fx_global=fx.fx_global, fx_vol=fx.fx_vol, fx_rho=fx.fx_rho,

@@ -19,7 +19,7 @@ SparseArrays = namedtuple(
         "grp_ptr", "grp_mem", "grp_n_same", "grp_load_ptr", "grp_load_idx", "grp_load_val", "grp_idio",
         "ev_ptr", "seg_ptr", "seg_mem", "seg_q",
         "cg_ptr", "cg_mem", "cg_hazard", "cg_event", "cg_event_mult",
-        "lc_ptr", "lc_cov", "lat_timed",
+        "lc_ptr", "lc_cov", "evc_ptr", "evc_cov", "lat_timed",
     ],
 )
 
@@ -135,6 +135,10 @@ def build_sparse(m: ModelArrays) -> SparseArrays:
     # latent -> covers it can make lose: an exporter's guarantees, an importer's credit covers
     owner = np.where(m.cv_credit, m.cv_imp, m.cv_exp).astype(np.int64)
     lc_ptr, lc_cov = _csr(owner, n_lat)
+    # country event -> the guarantees it may call when deliveries become impossible
+    ev_cov = np.flatnonzero(m.cv_ev_call > 0)
+    evc_ptr, evc_order = _csr(m.cv_event[ev_cov].astype(np.int64), n_lat)
+    evc_cov = ev_cov[evc_order].astype(np.int64)
 
     return SparseArrays(
         grp_ptr=grp_ptr, grp_mem=order.astype(np.int64), grp_n_same=grp_n_same.astype(np.int64),
@@ -143,7 +147,7 @@ def build_sparse(m: ModelArrays) -> SparseArrays:
         ev_ptr=ev_ptr, seg_ptr=seg_ptr, seg_mem=seg_mem.astype(np.int64), seg_q=seg_q,
         cg_ptr=cg_ptr, cg_mem=cg_mem.astype(np.int64), cg_hazard=cg_hazard, cg_event=cg_event,
         cg_event_mult=cg_event_mult,
-        lc_ptr=lc_ptr, lc_cov=lc_cov, lat_timed=timed_latents(m, dated=True),
+        lc_ptr=lc_ptr, lc_cov=lc_cov, evc_ptr=evc_ptr, evc_cov=evc_cov, lat_timed=timed_latents(m, dated=True),
     )
 
 
@@ -151,8 +155,9 @@ def timed_latents(m: ModelArrays, dated: bool) -> np.ndarray:
     """1 for each latent whose default (or event) time the kernels compute, 0 where nothing reads it.
 
     A time is read when a loss depends on it: the obligor's cover is live for
-    part of the horizon only, has calls without default (they stop at the
-    exporter's default), an exposure that changes over time, or a contract
+    part of the horizon only, has calls without default or calls when a
+    country event makes delivery impossible (both only while the exporter is
+    solvent), an exposure that changes over time, or a contract
     whose later covers a claim cancels; an importer a country event can hit;
     every event. With ``dated`` claims (cash flows, present values, or a
     per-event or aggregate risk-transfer layer) every obligor with a cover is
@@ -165,7 +170,7 @@ def timed_latents(m: ModelArrays, dated: bool) -> np.ndarray:
         reads = np.ones(owner.shape[0], dtype=bool)
     else:
         reads = ((m.cv_a > 0) | (m.cv_b < m.horizon) | (m.cv_rate > 0) | (np.diff(m.sch_ptr) > 1)
-                 | (m.cv_contract >= 0))
+                 | (m.cv_contract >= 0) | (m.cv_ev_call > 0))
     timed = np.zeros(m.thr.shape[0], dtype=np.uint8)
     timed[owner[reads]] = 1
     timed[m.imp_event >= 0] = 1
