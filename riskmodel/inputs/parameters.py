@@ -77,9 +77,9 @@ _FX = {  # illustrative: round figures near 2025 market rates; replace with the 
 class FXRisk(_Strict):
     """Exchange rates as a risk factor: each foreign rate times a lognormal multiplier of mean 1.
 
-    log multiplier over the horizon H = vol sqrt(H) (-rho Z_global + sqrt(1 - rho^2) Z_ccy)
-    - vol^2 H / 2: with rho > 0 the reporting currency weakens, and foreign-currency
-    losses grow, in a global downturn.
+    log multiplier of a claim t years after valuation = vol sqrt(t) (-rho Z_global +
+    sqrt(1 - rho^2) Z_ccy) - vol^2 t / 2 (the rate at the claim's date): with rho > 0 the
+    reporting currency weakens, and foreign-currency losses grow, in a global downturn.
     """
     volatility: dict[str, float] = Field(default_factory=dict, description="annual log-volatility of each "
                                          "currency's rate against the reporting currency, e.g. {USD = 0.10}")

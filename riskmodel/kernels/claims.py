@@ -135,11 +135,14 @@ def push_nb(sc, n, k, t, claim, loss, comp):
 
 
 @helper
-def ead_nb(m, k, fxm):
-    """Cover ``k``'s exposure in the reporting currency in this simulation."""
+def ead_nb(m, k, fxm, t):
+    """Cover ``k``'s exposure in the reporting currency at time ``t`` in this simulation: a risky currency's
+    rate is multiplied by the lognormal ``exp(v sqrt(t) y - v^2 t / 2)`` (mean 1), ``y`` its driver (``fxm``)
+    and ``v`` its annual volatility, so the shock's dispersion grows with the claim's date."""
     c = m.cv_ccy[k]
     if c >= 0:
-        return m.cv_ead[k] * fxm[c]
+        s = m.fx_vol[c] * m.fx_vol[c] * (t if t > 0.0 else 0.0)
+        return m.cv_ead[k] * math.exp(math.sqrt(s) * fxm[c] - 0.5 * s)
     return m.cv_ead[k]
 
 
@@ -155,7 +158,7 @@ def push_claim_nb(m, k0, k1, sim, sc, n, k, t, fxm, comp):
     """The one place a claim becomes a loss and a record: cover ``k``'s exposure at time ``t`` in the reporting
     currency, times the LGD of its component (a call on a solvent exporter draws the solvent LGD from lane
     ``2k + 1``, any other claim the LGD after default from lane ``2k``); pushed as claim number ``n``."""
-    claim = ead_nb(m, k, fxm) * exposure_share_nb(m, k, t)
+    claim = ead_nb(m, k, fxm, t) * exposure_share_nb(m, k, t)
     if comp == COMP_SOLVENT_CALL:
         lgd = _lgd_nb(m.cv_slgd_mean[k], m.cv_slgd_a[k], m.cv_slgd_b[k], k0, k1, sim, 2 * k + 1)
     else:

@@ -57,7 +57,7 @@ import numpy as np
 from .claims import settle_nb
 from .distributions import chi2_nb, ndtr_nb, ndtri_nb
 from .jit import helper
-from .one_year import _default_time_nb, fx_multipliers_nb
+from .one_year import _default_time_nb, fx_drivers_nb
 from .philox import (
     STREAM_FACTOR,
     STREAM_IS_CLASS,
@@ -248,7 +248,7 @@ def is_latents_nb(m, g, ip, k0, k1, sim, z, scale, twist, forced, tau, dlist, s_
 def simulate_one_is_nb(m, g, ip, k0, k1, sim, z, lr_ev, tau, dlist, called, clist, s_grp, p, fxm, sc, i, out_loss,
                        out_count, out_rec):
     scale, log_r1, comp = is_factors_nb(m, ip, k0, k1, sim, z, lr_ev)
-    fx_multipliers_nb(m, z, fxm)
+    fx_drivers_nb(m, z, fxm)
     forced = ip.ev_lat[comp - 3] if comp >= 3 else -1
     nd, log_twist = is_latents_nb(m, g, ip, k0, k1, sim, z, scale, comp == 2, forced, tau, dlist, s_grp, p)
     weight = mixture_weight_nb(ip, log_r1, log_twist, lr_ev, p, tau)

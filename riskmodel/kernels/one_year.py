@@ -116,14 +116,14 @@ def latent_times_nb(m, k0, k1, sim, z, scale, tau):
 
 
 @helper
-def fx_multipliers_nb(m, z, out):
-    """Each risky currency's lognormal rate multiplier (mean 1) from the factors ``z``."""
+def fx_drivers_nb(m, z, out):
+    """Each risky currency's standard normal driver from the factors ``z`` (its own factor, leaning on the
+    global one); ``claims.ead_nb`` turns it into the rate multiplier at a claim's date."""
     for c in range(m.fx_vol.shape[0]):
         y = z[m.fx_factor[c]]
         if m.fx_global >= 0:
             y = -m.fx_rho * z[m.fx_global] + math.sqrt(1.0 - m.fx_rho * m.fx_rho) * y
-        v = m.fx_vol[c]
-        out[c] = math.exp(v * y - 0.5 * v * v)
+        out[c] = y
 
 
 @helper
@@ -203,7 +203,7 @@ def tally_nb(m, j, ne, ni, nc):
 @helper
 def simulate_one_nb(m, k0, k1, sim, z, tau, fxm, sc, i, out_loss, out_count, out_rec):
     scale = draw_factors_nb(m, k0, k1, sim, z)
-    fx_multipliers_nb(m, z, fxm)
+    fx_drivers_nb(m, z, fxm)
     latent_times_nb(m, k0, k1, sim, z, scale, tau)
     ne = 0
     ni = 0

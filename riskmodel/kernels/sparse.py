@@ -43,7 +43,7 @@ from .one_year import (
     _default_time_nb,
     delivery_call_time_nb,
     draw_factors_nb,
-    fx_multipliers_nb,
+    fx_drivers_nb,
     solvent_hazard_nb,
     tally_nb,
 )
@@ -254,7 +254,7 @@ def count_and_reset_nb(m, tau, dlist, nd, out_count):
 def simulate_one_sparse_nb(m, g, k0, k1, sim, z, tau, dlist, called, clist, fxm, sc, i, out_loss, out_count,
                            out_rec):
     scale = draw_factors_nb(m, k0, k1, sim, z)
-    fx_multipliers_nb(m, z, fxm)
+    fx_drivers_nb(m, z, fxm)
     nd = group_defaults_nb(m, g, k0, k1, sim, z, scale, tau, dlist, 0)
     nd = event_effects_nb(m, g, k0, k1, sim, tau, dlist, nd)
     n = push_sparse_claims_nb(m, g, k0, k1, sim, tau, dlist, nd, called, clist, fxm, sc)

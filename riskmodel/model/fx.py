@@ -36,7 +36,7 @@ class FXArrays:
     cv_ccy: np.ndarray  # each cover's risky currency, -1 for none
     fx_factor: np.ndarray  # each risky currency's factor
     fx_global: int  # the global factor the rates lean on, -1 for none
-    fx_vol: np.ndarray  # each risky currency's volatility over the horizon
+    fx_vol: np.ndarray  # each risky currency's annual volatility: a claim at t years draws its rate with vol sqrt(t)
     fx_rho: float
 
 
@@ -49,6 +49,5 @@ def fx_arrays(covers: pd.DataFrame, scenario: Scenario, factors: Numbering) -> F
     cv_ccy = by_combination(lambda c: ccy_pos.get(c, -1), covers["currency"], dtype=np.int64)
     fx_factor = np.array([factors(f"fx:{c}") for c in currencies], dtype=np.int64)
     fx_global = factors("global") if currencies and fx_risk.downturn_correlation != 0.0 else -1
-    H = scenario.simulation.horizon_years
-    fx_vol = np.array([fx_risk.volatility[c] * np.sqrt(H) for c in currencies], dtype=float)
+    fx_vol = np.array([fx_risk.volatility[c] for c in currencies], dtype=float)
     return FXArrays(cv_ccy, fx_factor, int(fx_global), fx_vol, float(fx_risk.downturn_correlation))

@@ -157,7 +157,7 @@ def timed_latents(m: ModelArrays, dated: bool) -> np.ndarray:
     A time is read when a loss depends on it: the obligor's cover is live for
     part of the horizon only, has calls without default or calls when a
     country event makes delivery impossible (both only while the exporter is
-    solvent), an exposure that changes over time, or a contract
+    solvent), a risky currency (its rate moves with the claim's date), an exposure that changes over time, or a contract
     whose later covers a claim cancels; an importer a country event can hit;
     every event. With ``dated`` claims (cash flows, present values, or a
     per-event or aggregate risk-transfer layer) every obligor with a cover is
@@ -170,7 +170,7 @@ def timed_latents(m: ModelArrays, dated: bool) -> np.ndarray:
         reads = np.ones(owner.shape[0], dtype=bool)
     else:
         reads = ((m.cv_a > 0) | (m.cv_b < m.horizon) | (m.cv_rate > 0) | (np.diff(m.sch_ptr) > 1)
-                 | (m.cv_contract >= 0) | (m.cv_ev_call > 0))
+                 | (m.cv_contract >= 0) | (m.cv_ev_call > 0) | (m.cv_ccy >= 0))
     timed = np.zeros(m.thr.shape[0], dtype=np.uint8)
     timed[owner[reads]] = 1
     timed[m.imp_event >= 0] = 1
