@@ -303,14 +303,37 @@ class LGDSpec(_Strict):
         return self
 
 
-class GuaranteeLGD(LGDSpec):
+class _Downturn(LGDSpec):
+    downturn: float = Field(0.0, ge=0, lt=1, description="downturn link: correlation of the LGD's latent with "
+                            "the defaulting obligor's systematic factor (0: independent beta LGD; > 0: a "
+                            "probit-normal LGD with this sd whose mean given default stays `mean`; "
+                            "``model.downturn``)")
+
+    @model_validator(mode="after")
+    def _link(self):
+        if self.downturn > 0 and not (self.sd > 0 and 0 < self.mean < 1):
+            raise ValueError(f"a downturn LGD needs sd > 0 and 0 < mean < 1 (it must vary to move with the "
+                             f"cycle); got mean = {self.mean}, sd = {self.sd}; give an sd or set downturn = 0")
+        return self
+
+
+class GuaranteeLGD(_Downturn):
     solvent: LGDSpec = LGDSpec(mean=0.2, sd=0.15)
 
 
-class CreditLGD(LGDSpec):
+class CreditLGD(_Downturn):
     sovereign: LGDSpec | None = None
     state: LGDSpec | None = None
     private: LGDSpec | None = None
+
+    @model_validator(mode="after")
+    def _kinds_link(self):
+        fixed = [k for k in ("sovereign", "state", "private") if getattr(self, k) is not None
+                 and not (getattr(self, k).sd > 0 and 0 < getattr(self, k).mean < 1)]
+        if self.downturn > 0 and fixed:
+            raise ValueError(f"a downturn LGD needs sd > 0 and 0 < mean < 1 for every buyer kind; fix {fixed} or "
+                             f"set downturn = 0")
+        return self
 
 
 def _lgd_field(p: Product):

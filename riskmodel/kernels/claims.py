@@ -29,9 +29,9 @@ import math
 
 import numpy as np
 
-from .distributions import beta_nb
+from .distributions import beta_nb, ndtr_nb, ndtri_nb
 from .jit import driver, helper
-from .philox import STREAM_LGD
+from .philox import STREAM_LGD, uniform_lane_nb
 from .transfer import cede_nb
 
 # numpy scalars, not ints: numba types an int constant passed to a function as a literal and compiles the
@@ -154,13 +154,28 @@ def _lgd_nb(mean, a, b, k0, k1, sim, item):
 
 
 @helper
-def push_claim_nb(m, k0, k1, sim, sc, n, k, t, fxm, comp):
+def downturn_lgd_nb(m, k0, k1, sim, k, z):
+    """Cover ``k``'s downturn LGD after default, ``Phi(c - s_coef s + e_coef eps)``: ``s`` its defaulting
+    obligor's systematic part ``sum beta Z`` (``model.downturn``), ``eps`` from lane ``2k``."""
+    j = m.cv_imp[k] if m.cv_credit[k] else m.cv_exp[k]
+    s = 0.0
+    for p in range(m.load_ptr[j], m.load_ptr[j + 1]):
+        s += m.load_val[p] * z[m.load_idx[p]]
+    eps = ndtri_nb(uniform_lane_nb(k0, k1, sim, STREAM_LGD, 2 * k, 0))
+    return ndtr_nb(m.cv_dt_c[k] - m.cv_dt_s[k] * s + m.cv_dt_e[k] * eps)
+
+
+@helper
+def push_claim_nb(m, k0, k1, sim, sc, n, k, t, z, fxm, comp):
     """The one place a claim becomes a loss and a record: cover ``k``'s exposure at time ``t`` in the reporting
     currency, times the LGD of its component (a call on a solvent exporter draws the solvent LGD from lane
-    ``2k + 1``, any other claim the LGD after default from lane ``2k``); pushed as claim number ``n``."""
+    ``2k + 1``, any other claim the LGD after default from lane ``2k``: a beta, or with a downturn link one
+    leaning on the factors ``z``); pushed as claim number ``n``."""
     claim = ead_nb(m, k, fxm, t) * exposure_share_nb(m, k, t)
     if comp == COMP_SOLVENT_CALL:
         lgd = _lgd_nb(m.cv_slgd_mean[k], m.cv_slgd_a[k], m.cv_slgd_b[k], k0, k1, sim, 2 * k + 1)
+    elif m.cv_dt_e[k] > 0.0:
+        lgd = downturn_lgd_nb(m, k0, k1, sim, k, z)
     else:
         lgd = _lgd_nb(m.cv_lgd_mean[k], m.cv_lgd_a[k], m.cv_lgd_b[k], k0, k1, sim, 2 * k)
     return push_nb(sc, n, k, t, claim, claim * lgd, comp)

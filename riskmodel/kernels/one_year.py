@@ -161,7 +161,7 @@ def delivery_call_time_nb(m, k0, k1, sim, k, tau):
 
 
 @helper
-def push_cover_claims_nb(m, k0, k1, sim, tau, fxm, sc):
+def push_cover_claims_nb(m, k0, k1, sim, tau, z, fxm, sc):
     """Push each live cover's claim in this simulation to ``sc``; return the number pushed."""
     n = 0
     for k in range(m.cv_exp.shape[0]):
@@ -170,7 +170,7 @@ def push_cover_claims_nb(m, k0, k1, sim, tau, fxm, sc):
         if m.cv_credit[k]:
             ti = tau[m.cv_imp[k]]
             if a <= ti < b:
-                n = push_claim_nb(m, k0, k1, sim, sc, n, k, ti, fxm, COMP_CREDIT)
+                n = push_claim_nb(m, k0, k1, sim, sc, n, k, ti, z, fxm, COMP_CREDIT)
             continue
         te = tau[m.cv_exp[k]]
         u_def, u_solv = uniform2_nb(k0, k1, sim, STREAM_CALL, k, 0)
@@ -179,13 +179,13 @@ def push_cover_claims_nb(m, k0, k1, sim, tau, fxm, sc):
             if u_solv < -math.expm1(-solvent_hazard_nb(m, k, tau)):  # u_solv is then uniform on (0, P)
                 t = solvent_call_time_nb(m, k, tau, u_solv)
                 if t < t_ev:  # the first call counts
-                    n = push_claim_nb(m, k0, k1, sim, sc, n, k, t, fxm, COMP_SOLVENT_CALL)
+                    n = push_claim_nb(m, k0, k1, sim, sc, n, k, t, z, fxm, COMP_SOLVENT_CALL)
                     continue
         if t_ev < np.inf:
-            n = push_claim_nb(m, k0, k1, sim, sc, n, k, t_ev, fxm, COMP_SOLVENT_CALL)
+            n = push_claim_nb(m, k0, k1, sim, sc, n, k, t_ev, z, fxm, COMP_SOLVENT_CALL)
             continue
         if a <= te < b and u_def < m.cv_p_call[k]:
-            n = push_claim_nb(m, k0, k1, sim, sc, n, k, te, fxm, COMP_DEFAULT_CALL)
+            n = push_claim_nb(m, k0, k1, sim, sc, n, k, te, z, fxm, COMP_DEFAULT_CALL)
     return n
 
 
@@ -214,5 +214,5 @@ def simulate_one_nb(m, k0, k1, sim, z, tau, fxm, sc, i, out_loss, out_count, out
     out_count[i, 0] = ne
     out_count[i, 1] = ni
     out_count[i, 2] = nc
-    n = push_cover_claims_nb(m, k0, k1, sim, tau, fxm, sc)
+    n = push_cover_claims_nb(m, k0, k1, sim, tau, z, fxm, sc)
     settle_nb(m, sc, n, i, tau, out_loss[i], out_count[i], out_rec)

@@ -167,7 +167,7 @@ def event_effects_nb(m, g, k0, k1, sim, tau, dlist, nd):
 
 
 @helper
-def push_sparse_claims_nb(m, g, k0, k1, sim, tau, dlist, nd, called, clist, fxm, sc):
+def push_sparse_claims_nb(m, g, k0, k1, sim, tau, dlist, nd, called, clist, z, fxm, sc):
     """Calls without default by thinning, then the covers of defaulted obligors; claims pushed to ``sc``.
 
     Returns the number of claims pushed.
@@ -213,11 +213,11 @@ def push_sparse_claims_nb(m, g, k0, k1, sim, tau, dlist, nd, called, clist, fxm,
                     clist[nc] = k
                     nc += 1
                 called[k] = 1
-                n = push_claim_nb(m, k0, k1, sim, sc, n, k, t, fxm, COMP_SOLVENT_CALL)
+                n = push_claim_nb(m, k0, k1, sim, sc, n, k, t, z, fxm, COMP_SOLVENT_CALL)
     for i in range(nc):
         k = clist[i]
         if called[k] == 2:
-            n = push_claim_nb(m, k0, k1, sim, sc, n, k, tau[m.cv_event[k]], fxm, COMP_SOLVENT_CALL)
+            n = push_claim_nb(m, k0, k1, sim, sc, n, k, tau[m.cv_event[k]], z, fxm, COMP_SOLVENT_CALL)
     for ii in range(nd):
         j = dlist[ii]
         t = tau[j]
@@ -226,10 +226,10 @@ def push_sparse_claims_nb(m, g, k0, k1, sim, tau, dlist, nd, called, clist, fxm,
             if not (m.cv_a[k] <= t < m.cv_b[k]):
                 continue
             if m.cv_credit[k]:
-                n = push_claim_nb(m, k0, k1, sim, sc, n, k, t, fxm, COMP_CREDIT)
+                n = push_claim_nb(m, k0, k1, sim, sc, n, k, t, z, fxm, COMP_CREDIT)
             elif called[k] == 0 and (m.cv_p_call[k] >= 1.0 or
                                      uniform_lane_nb(k0, k1, sim, STREAM_CALL, 2 * k, 0) < m.cv_p_call[k]):
-                n = push_claim_nb(m, k0, k1, sim, sc, n, k, t, fxm, COMP_DEFAULT_CALL)
+                n = push_claim_nb(m, k0, k1, sim, sc, n, k, t, z, fxm, COMP_DEFAULT_CALL)
     for i in range(nc):
         called[clist[i]] = 0
     return n
@@ -257,6 +257,6 @@ def simulate_one_sparse_nb(m, g, k0, k1, sim, z, tau, dlist, called, clist, fxm,
     fx_drivers_nb(m, z, fxm)
     nd = group_defaults_nb(m, g, k0, k1, sim, z, scale, tau, dlist, 0)
     nd = event_effects_nb(m, g, k0, k1, sim, tau, dlist, nd)
-    n = push_sparse_claims_nb(m, g, k0, k1, sim, tau, dlist, nd, called, clist, fxm, sc)
+    n = push_sparse_claims_nb(m, g, k0, k1, sim, tau, dlist, nd, called, clist, z, fxm, sc)
     settle_nb(m, sc, n, i, tau, out_loss[i], out_count[i], out_rec)
     count_and_reset_nb(m, tau, dlist, nd, out_count[i])

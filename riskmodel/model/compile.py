@@ -12,6 +12,7 @@ from ..inputs.scenario import Scenario
 from .arrays import CompiledModel, ModelArrays
 from .calls import call_arrays, event_call_array
 from .covers import contracts, live_covers, obligor_links
+from .downturn import downturn_arrays
 from .events import event_links
 from .factors import check_places, compile_latents
 from .fx import exposures, fx_arrays
@@ -36,6 +37,9 @@ def compile_model(portfolio: Portfolio, scenario: Scenario) -> CompiledModel:
     p_call, call_rate, call_mult = call_arrays(cov, sc, lat.n_events)
     cv_exp, cv_imp, cv_event, kinds = obligor_links(portfolio, cov, lat, imp_event)
     lgd_d, lgd_s = lgd_arrays(cov, kinds, sc)
+    owner = np.where(cov["product"].isin(CREDIT_PRODUCTS).to_numpy(), cv_imp, cv_exp)
+    (dt_c, dt_s, dt_e), dt_warnings = downturn_arrays(cov, kinds, sc, terms.pd_horizon[owner],
+                                                      lat.frame["r2"].to_numpy(float)[owner])
     cv_contract = contracts(cov, sc)
     sched = live.schedules
     rt = compile_transfer(portfolio, sc, cov, cv_exp, cv_event, len(lat.frame))
@@ -55,6 +59,7 @@ def compile_model(portfolio: Portfolio, scenario: Scenario) -> CompiledModel:
         cv_p_call=p_call, cv_rate=call_rate, cv_mult=call_mult, cv_event=cv_event,
         cv_ev_call=event_call_array(cov, sc, cv_event),
         cv_lgd_mean=lgd_d[:, 0].copy(), cv_lgd_a=lgd_d[:, 1].copy(), cv_lgd_b=lgd_d[:, 2].copy(),
+        cv_dt_c=dt_c, cv_dt_s=dt_s, cv_dt_e=dt_e,
         cv_slgd_mean=lgd_s[:, 0].copy(), cv_slgd_a=lgd_s[:, 1].copy(), cv_slgd_b=lgd_s[:, 2].copy(),
         cv_ccy=fx.cv_ccy, fx_factor=fx.fx_factor, fx_global=fx.fx_global, fx_vol=fx.fx_vol, fx_rho=fx.fx_rho,
         sch_ptr=sched.ptr, sch_t=sched.t, sch_v=sched.v, cv_linear=sched.linear, cv_start0=sched.start,
@@ -62,7 +67,7 @@ def compile_model(portfolio: Portfolio, scenario: Scenario) -> CompiledModel:
         rt_kind=rt.kind, rt_unit=rt.unit, rt_a=rt.a, rt_b=rt.b, rt_n_units=rt.n_units, rt_persp=rt.perspective,
     )
     latents = lat.frame.assign(pd=terms.pd_1y, pd_horizon=terms.pd_horizon)
-    warnings = list(terms.warnings) + rt.warnings
+    warnings = list(terms.warnings) + dt_warnings + rt.warnings
     if live.n_outside:
         warnings.append(f"{live.n_outside} covers are not live during the horizon and carry no risk in this run")
     covers_out = cov.assign(ead=ead, window_start=live.a, window_end=live.b)
