@@ -79,6 +79,9 @@ EXPORTERS = TableSchema(
         _PD,
         Column("sector", "text", required=False, default="defence",
                doc="sector factor the exporter loads on (default 'defence')"),
+        Column("capacity", "number", required=False, low=0.0, high=MAX_AMOUNT,
+               doc="the largest call the firm can absorb, in the reporting currency: a call on it while solvent "
+                   "that is larger makes it default at the call (blank: no limit)"),
     ),
 )
 

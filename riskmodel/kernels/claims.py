@@ -66,6 +66,12 @@ def exposure_share_nb(m, k, t):
 
 
 @helper
+def call_amount_nb(m, k, t, fxm):
+    """The claim of cover ``k`` called at ``t``, before LGD (what a call costs the exporter)."""
+    return ead_nb(m, k, fxm, t) * exposure_share_nb(m, k, t)
+
+
+@helper
 def solvent_call_time_nb(m, k, tau, w):
     """Time of a call without default on cover ``k`` whose probability draw ``w`` fell below ``P(call)``.
 
@@ -98,7 +104,8 @@ def claim_sink_nb(m, out_rec, blk, n_blocks, keep):
     """Block ``blk``'s view of the record arrays: its region ``[lo, hi)``, a cursor, whether records are kept
     and whether they are written at all, each contract's earliest claim (scratch), the simulation's totals
     by component and its number of calls (when no record is written), and the risk-transfer layers' scratch
-    (each claim's remaining loss, the pools and whether each pool's share is known)."""
+    (each claim's remaining loss, the pools and whether each pool's share is known), and contagion's scratch
+    (each exporter's triggering cover, -1 for none; the time of each call held until contagion is known)."""
     n_flat = out_rec[2].shape[0]
     n_layers = m.rt_kind.shape[0]
     bounds = np.empty(5, dtype=np.int64)
@@ -109,9 +116,12 @@ def claim_sink_nb(m, out_rec, blk, n_blocks, keep):
     # records written: kept, or read back by contracts or layers
     bounds[4] = 1 if (keep or m.n_contracts > 0 or n_layers > 0) else 0
     n_pools = m.rt_n_units if n_layers > 0 else 1
+    n_cov = max(m.cv_exp.shape[0], 1)
     return (out_rec[2], out_rec[3], out_rec[4], out_rec[5], out_rec[6], np.full(max(m.n_contracts, 1), np.inf),
-            bounds, np.zeros(4), np.empty(max(m.cv_exp.shape[0], 1) if n_layers > 0 else 1), np.zeros(n_pools),
-            np.zeros(n_pools, dtype=np.uint8))
+            bounds, np.zeros(4), np.empty(n_cov if n_layers > 0 else 1), np.zeros(n_pools),
+            np.zeros(n_pools, dtype=np.uint8),
+            np.full(max(m.thr.shape[0], 1) if m.has_cap else 1, -1, dtype=np.int64),  # contagion: trigger cover
+            np.empty(n_cov if m.has_cap else 1))  # contagion: each held call's time
 
 
 @helper
@@ -185,7 +195,7 @@ def push_claim_nb(m, k0, k1, sim, sc, n, k, t, z, fxm, comp):
 def settle_nb(m, sc, n, i, tau, out_loss, out_count, out_rec):
     """Cancel claims of covers a contract's earlier claim stopped, apply the risk-transfer layers (``transfer``),
     total the rest in the run's perspective, keep them for ``i``."""
-    cov, t, claim, loss, comp, dead, bounds, tot, net, pools, done = sc
+    cov, t, claim, loss, comp, dead, bounds, tot, net, pools, done = sc[:11]
     start = bounds[0]
     rec_start, rec_n, rec_over = out_rec[0], out_rec[1], out_rec[7]
     rec_start[i] = start

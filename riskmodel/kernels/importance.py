@@ -253,7 +253,7 @@ def simulate_one_is_nb(m, g, ip, k0, k1, sim, z, lr_ev, tau, dlist, called, clis
     nd, log_twist = is_latents_nb(m, g, ip, k0, k1, sim, z, scale, comp == 2, forced, tau, dlist, s_grp, p)
     weight = mixture_weight_nb(ip, log_r1, log_twist, lr_ev, p, tau)
     nd = event_effects_nb(m, g, k0, k1, sim, tau, dlist, nd)
-    n = push_sparse_claims_nb(m, g, k0, k1, sim, tau, dlist, nd, called, clist, z, fxm, sc)
+    n, nd = push_sparse_claims_nb(m, g, k0, k1, sim, tau, dlist, nd, called, clist, z, fxm, sc)
     settle_nb(m, sc, n, i, tau, out_loss[i], out_count[i], out_rec)
     count_and_reset_nb(m, tau, dlist, nd, out_count[i])
     return weight

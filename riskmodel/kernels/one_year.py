@@ -18,7 +18,11 @@ Per simulation ``sim`` (global index):
    impossible calls a live guarantee of a solvent exporter at the event time
    with probability ``cv_ev_call`` (solvent LGD), unless a call without
    default came first; credit covers lose x LGD when the importer defaults
-   inside the window.
+   inside the window;
+5. contagion inside the exporter: a call on a solvent exporter larger than
+   its ``capacity`` makes it default at the call's time (before step 4 runs,
+   which then sees the earlier default): that call is paid as a call after
+   default, and the firm's other live guarantees follow the default branch.
 
 Every draw reads its own counter, so a simulation's result depends only on
 ``(key, sim)`` and the model arrays.
@@ -27,7 +31,15 @@ import math
 
 import numpy as np
 
-from .claims import COMP_CREDIT, COMP_DEFAULT_CALL, COMP_SOLVENT_CALL, push_claim_nb, settle_nb, solvent_call_time_nb
+from .claims import (
+    COMP_CREDIT,
+    COMP_DEFAULT_CALL,
+    COMP_SOLVENT_CALL,
+    call_amount_nb,
+    push_claim_nb,
+    settle_nb,
+    solvent_call_time_nb,
+)
 from .distributions import chi2_nb, ndtr_nb, ndtri_nb, t_cdf_nb
 from .jit import helper
 from .philox import (
@@ -161,9 +173,37 @@ def delivery_call_time_nb(m, k0, k1, sim, k, tau):
 
 
 @helper
+def first_solvent_call_nb(m, k0, k1, sim, k, tau):
+    """When guarantee ``k`` is first called while its exporter is solvent (without default, or because an event
+    makes delivery impossible), inf if never: the same draws and rule as ``push_cover_claims_nb``."""
+    u_def, u_solv = uniform2_nb(k0, k1, sim, STREAM_CALL, k, 0)
+    t_ev = delivery_call_time_nb(m, k0, k1, sim, k, tau)
+    if m.cv_rate[k] > 0.0 and u_solv < -math.expm1(-solvent_hazard_nb(m, k, tau)):
+        t = solvent_call_time_nb(m, k, tau, u_solv)
+        if t < t_ev:
+            return t
+    return t_ev
+
+
+@helper
+def contagion_nb(m, k0, k1, sim, tau, fxm, trig):
+    """Exporters a call above their capacity puts into default: ``tau`` moved to the earliest such call, the
+    call's cover in ``trig``. An earlier default only removes calls after it, so one pass finds the earliest."""
+    for k in range(m.cv_exp.shape[0]):
+        j = m.cv_exp[k]
+        if m.cv_credit[k] or m.exp_cap[j] == np.inf:
+            continue
+        t = first_solvent_call_nb(m, k0, k1, sim, k, tau)
+        if t < tau[j] and call_amount_nb(m, k, t, fxm) > m.exp_cap[j]:
+            tau[j] = t
+            trig[j] = k
+
+
+@helper
 def push_cover_claims_nb(m, k0, k1, sim, tau, z, fxm, sc):
     """Push each live cover's claim in this simulation to ``sc``; return the number pushed."""
     n = 0
+    trig = sc[11]
     for k in range(m.cv_exp.shape[0]):
         a = m.cv_a[k]
         b = m.cv_b[k]
@@ -173,6 +213,10 @@ def push_cover_claims_nb(m, k0, k1, sim, tau, z, fxm, sc):
                 n = push_claim_nb(m, k0, k1, sim, sc, n, k, ti, z, fxm, COMP_CREDIT)
             continue
         te = tau[m.cv_exp[k]]
+        if m.has_cap and trig[m.cv_exp[k]] == k:  # the call that broke the firm: paid as a call after default
+            trig[m.cv_exp[k]] = -1
+            n = push_claim_nb(m, k0, k1, sim, sc, n, k, te, z, fxm, COMP_DEFAULT_CALL)
+            continue
         u_def, u_solv = uniform2_nb(k0, k1, sim, STREAM_CALL, k, 0)
         t_ev = delivery_call_time_nb(m, k0, k1, sim, k, tau)
         if m.cv_rate[k] > 0.0:
@@ -205,6 +249,8 @@ def simulate_one_nb(m, k0, k1, sim, z, tau, fxm, sc, i, out_loss, out_count, out
     scale = draw_factors_nb(m, k0, k1, sim, z)
     fx_drivers_nb(m, z, fxm)
     latent_times_nb(m, k0, k1, sim, z, scale, tau)
+    if m.has_cap:
+        contagion_nb(m, k0, k1, sim, tau, fxm, sc[11])
     ne = 0
     ni = 0
     nc = 0

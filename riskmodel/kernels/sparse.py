@@ -26,8 +26,10 @@ or covers. Four exact devices, three of them thinning of Bernoulli trials:
    largest hazard and thinned to each cover's own hazard given its
    exporter's default time and the event time.
 
-Calls after a default, credit losses and LGDs are then drawn only for the
-covers of defaulted obligors, from the same streams as the dense kernel. The
+With exporters' capacities the calls on solvent exporters are held until
+``contagion_sparse_nb`` knows which of them broke a firm (the dense kernel's
+rule, step 5). Calls after a default, credit losses and LGDs are then drawn
+only for the covers of defaulted obligors, from the same streams as the dense kernel. The
 sparse and dense kernels draw defaults from different streams: they agree in
 distribution, not draw by draw (tested against exact results and each other).
 """
@@ -35,7 +37,15 @@ import math
 
 import numpy as np
 
-from .claims import COMP_CREDIT, COMP_DEFAULT_CALL, COMP_SOLVENT_CALL, push_claim_nb, settle_nb, solvent_call_time_nb
+from .claims import (
+    COMP_CREDIT,
+    COMP_DEFAULT_CALL,
+    COMP_SOLVENT_CALL,
+    call_amount_nb,
+    push_claim_nb,
+    settle_nb,
+    solvent_call_time_nb,
+)
 from .distributions import ndtr_nb, ndtri_nb
 from .jit import helper
 from .one_year import (
@@ -167,11 +177,42 @@ def event_effects_nb(m, g, k0, k1, sim, tau, dlist, nd):
 
 
 @helper
+def _held_time_nb(m, k, called, ct, tau):
+    return ct[k] if called[k] == 1 else tau[m.cv_event[k]]
+
+
+@helper
+def contagion_sparse_nb(m, tau, dlist, nd, called, clist, nc, ct, trig, fxm):
+    """Exporters a held call above their capacity puts into default (at the earliest such call; appended to
+    ``dlist`` when they had not defaulted), and the held calls at or after such a default voided (those
+    guarantees then follow the default branch). Returns the new number of defaults."""
+    for i in range(nc):
+        k = clist[i]
+        j = m.cv_exp[k]
+        if m.exp_cap[j] == np.inf:
+            continue
+        t = _held_time_nb(m, k, called, ct, tau)
+        if t < tau[j] and call_amount_nb(m, k, t, fxm) > m.exp_cap[j]:
+            if tau[j] == np.inf:
+                dlist[nd] = j
+                nd += 1
+            tau[j] = t
+            trig[j] = k
+    for i in range(nc):
+        k = clist[i]
+        j = m.cv_exp[k]
+        if trig[j] >= 0 and trig[j] != k and _held_time_nb(m, k, called, ct, tau) >= tau[j]:
+            called[k] = 0
+    return nd
+
+
+@helper
 def push_sparse_claims_nb(m, g, k0, k1, sim, tau, dlist, nd, called, clist, z, fxm, sc):
     """Calls without default by thinning, then the covers of defaulted obligors; claims pushed to ``sc``.
 
-    Returns the number of claims pushed.
+    Returns the number of claims pushed and the number of defaults (contagion may add some).
     """
+    trig, ct = sc[11], sc[12]
     nc = 0
     n = 0
     for ii in range(nd):  # events that make delivery impossible: their calls, pending (called = 2)
@@ -213,11 +254,21 @@ def push_sparse_claims_nb(m, g, k0, k1, sim, tau, dlist, nd, called, clist, z, f
                     clist[nc] = k
                     nc += 1
                 called[k] = 1
-                n = push_claim_nb(m, k0, k1, sim, sc, n, k, t, z, fxm, COMP_SOLVENT_CALL)
+                if m.has_cap:
+                    ct[k] = t  # held until contagion is known
+                else:
+                    n = push_claim_nb(m, k0, k1, sim, sc, n, k, t, z, fxm, COMP_SOLVENT_CALL)
+    if m.has_cap:
+        nd = contagion_sparse_nb(m, tau, dlist, nd, called, clist, nc, ct, trig, fxm)
     for i in range(nc):
         k = clist[i]
-        if called[k] == 2:
+        j = m.cv_exp[k]
+        if m.has_cap and trig[j] == k:  # the call that broke the firm: paid as a call after default
+            n = push_claim_nb(m, k0, k1, sim, sc, n, k, tau[j], z, fxm, COMP_DEFAULT_CALL)
+        elif called[k] == 2:
             n = push_claim_nb(m, k0, k1, sim, sc, n, k, tau[m.cv_event[k]], z, fxm, COMP_SOLVENT_CALL)
+        elif m.has_cap and called[k] == 1:
+            n = push_claim_nb(m, k0, k1, sim, sc, n, k, ct[k], z, fxm, COMP_SOLVENT_CALL)
     for ii in range(nd):
         j = dlist[ii]
         t = tau[j]
@@ -232,7 +283,9 @@ def push_sparse_claims_nb(m, g, k0, k1, sim, tau, dlist, nd, called, clist, z, f
                 n = push_claim_nb(m, k0, k1, sim, sc, n, k, t, z, fxm, COMP_DEFAULT_CALL)
     for i in range(nc):
         called[clist[i]] = 0
-    return n
+        if m.has_cap:
+            trig[m.cv_exp[clist[i]]] = -1
+    return n, nd
 
 
 @helper
@@ -257,6 +310,6 @@ def simulate_one_sparse_nb(m, g, k0, k1, sim, z, tau, dlist, called, clist, fxm,
     fx_drivers_nb(m, z, fxm)
     nd = group_defaults_nb(m, g, k0, k1, sim, z, scale, tau, dlist, 0)
     nd = event_effects_nb(m, g, k0, k1, sim, tau, dlist, nd)
-    n = push_sparse_claims_nb(m, g, k0, k1, sim, tau, dlist, nd, called, clist, z, fxm, sc)
+    n, nd = push_sparse_claims_nb(m, g, k0, k1, sim, tau, dlist, nd, called, clist, z, fxm, sc)
     settle_nb(m, sc, n, i, tau, out_loss[i], out_count[i], out_rec)
     count_and_reset_nb(m, tau, dlist, nd, out_count[i])

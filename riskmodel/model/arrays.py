@@ -22,6 +22,7 @@ ModelArrays = namedtuple(
         "cv_slgd_mean", "cv_slgd_a", "cv_slgd_b",
         "cv_ccy", "fx_factor", "fx_global", "fx_vol", "fx_rho",
         "sch_ptr", "sch_t", "sch_v", "cv_linear", "cv_start0", "cv_contract", "n_contracts",
+        "exp_cap", "has_cap",
         "rt_kind", "rt_unit", "rt_a", "rt_b", "rt_n_units", "rt_persp",
     ],
 )

@@ -42,6 +42,10 @@ def compile_model(portfolio: Portfolio, scenario: Scenario) -> CompiledModel:
                                                       lat.frame["r2"].to_numpy(float)[owner])
     cv_contract = contracts(cov, sc)
     sched = live.schedules
+    exp_cap = np.full(len(lat.frame), np.inf)  # contagion: the largest call each exporter absorbs
+    if "capacity" in portfolio.exporters.columns:
+        cap = portfolio.exporters["capacity"].to_numpy(float)
+        exp_cap[:lat.n_exporters] = np.where(np.isnan(cap), np.inf, cap)
     rt = compile_transfer(portfolio, sc, cov, cv_exp, cv_event, len(lat.frame))
     n_e, n_i, n_c = lat.n_exporters, lat.n_importers, lat.n_events
     arrays = ModelArrays(
@@ -64,6 +68,7 @@ def compile_model(portfolio: Portfolio, scenario: Scenario) -> CompiledModel:
         cv_ccy=fx.cv_ccy, fx_factor=fx.fx_factor, fx_global=fx.fx_global, fx_vol=fx.fx_vol, fx_rho=fx.fx_rho,
         sch_ptr=sched.ptr, sch_t=sched.t, sch_v=sched.v, cv_linear=sched.linear, cv_start0=sched.start,
         cv_contract=cv_contract, n_contracts=int(cv_contract.max() + 1) if len(cv_contract) else 0,
+        exp_cap=exp_cap, has_cap=bool(np.isfinite(exp_cap).any()),
         rt_kind=rt.kind, rt_unit=rt.unit, rt_a=rt.a, rt_b=rt.b, rt_n_units=rt.n_units, rt_persp=rt.perspective,
     )
     latents = lat.frame.assign(pd=terms.pd_1y, pd_horizon=terms.pd_horizon)

@@ -174,6 +174,7 @@ def timed_latents(m: ModelArrays, dated: bool) -> np.ndarray:
     timed = np.zeros(m.thr.shape[0], dtype=np.uint8)
     timed[owner[reads]] = 1
     timed[m.imp_event >= 0] = 1
+    timed[m.exp_cap < np.inf] = 1  # contagion reads an exporter's default time against its calls
     timed[m.latent_type == 2] = 1
     return timed
 
