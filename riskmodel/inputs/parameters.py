@@ -279,6 +279,22 @@ class CountryEvents(_Strict):
         return v
 
 
+class Sovereigns(_Strict):
+    # Judgement: OECD categories read as rating bands (0 ~ AA, 1 ~ A, 2 ~ A/BBB, 3 ~ BBB, 4 ~ BBB/BB,
+    # 5 ~ BB, 6 ~ B, 7 ~ CCC), each band's one-year PD from the master scale (S&P, CreditMetrics examples),
+    # the in-between ones geometric means. Categories price country risk, not sovereign default: a rough guide.
+    pd_by_oecd_category: list[float] = Field(
+        default_factory=lambda: [0.0001, 0.0006, 0.00104, 0.0018, 0.00437, 0.0106, 0.052, 0.1979],
+        description="one-year PD of a sovereign buyer given neither pd nor rating, by its country's category")
+
+    @field_validator("pd_by_oecd_category")
+    @classmethod
+    def _pds(cls, v):
+        if len(v) != 8 or not all(0 <= x < 1 for x in v):
+            raise ValueError(f"expected 8 PDs in [0, 1) for OECD categories 0-7, got {v}")
+        return v
+
+
 class Calls(_Strict):
     enabled: bool = True
     # defaults and their sources: ``products.TABLE``

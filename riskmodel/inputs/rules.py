@@ -16,7 +16,10 @@ def rating_rules(df: pd.DataFrame, ctx: Context, ref: ReferenceData):
     ctx.add(np.flatnonzero(bad), "rating", f"must be a grade of the master scale ({', '.join(grades)})",
             df["rating"])
     neither = ~has_rating & df["pd"].isna().to_numpy()
-    ctx.add(np.flatnonzero(neither), "rating, pd", "give a rating or a pd (a pd overrides the rating)")
+    if "kind" in df.columns:  # a sovereign buyer may give neither: its country's category gives its PD
+        neither &= (df["kind"] != "sovereign").to_numpy()
+    ctx.add(np.flatnonzero(neither), "rating, pd", "give a rating or a pd (a pd overrides the rating; a "
+            "sovereign buyer given neither takes [sovereigns] pd_by_oecd_category of its country)")
 
 
 def contract_rules(cov: pd.DataFrame, ctx: Context):

@@ -28,6 +28,7 @@ from .parameters import (
     PDMultipliers,
     Reporting,
     Simulation,
+    Sovereigns,
     _Strict,
 )
 from .transfer import Layer
@@ -42,6 +43,7 @@ class Scenario(_Strict):
     factors: Factors = Factors()
     pd_multipliers: PDMultipliers = PDMultipliers()
     country_events: CountryEvents = CountryEvents()
+    sovereigns: Sovereigns = Sovereigns()
     calls: Calls = Calls()
     lgd: LGD = LGD()
     lifetime: Lifetime = Lifetime()

@@ -68,12 +68,17 @@ def _threshold(pd_h: np.ndarray, scenario: Scenario) -> np.ndarray:
         return special.ndtri(pd_h)
 
 
-def _pd_1y(df: pd.DataFrame, ref) -> np.ndarray:
-    """Each obligor's one-year PD: its own ``pd``, else its rating's on the master scale."""
+def _pd_1y(df: pd.DataFrame, ref, by_category=None) -> np.ndarray:
+    """Each obligor's one-year PD: its own ``pd``, else its rating's on the master scale, else (a sovereign
+    buyer) its country's OECD category's (``by_category``)."""
     pd1 = df["pd"].to_numpy(dtype=float, na_value=np.nan, copy=True)
     missing = np.isnan(pd1)
     if missing.any():
         pd1[missing] = ref.pd_of_grade(df["rating"][missing]).to_numpy(dtype=float, na_value=np.nan)
+    missing = np.isnan(pd1)
+    if missing.any() and by_category is not None:
+        cat = df["country"][missing].map(ref.countries["oecd_category"]).to_numpy(int)
+        pd1[missing] = np.asarray(by_category, dtype=float)[cat]
     return pd1
 
 
@@ -93,7 +98,8 @@ def _stressed_pd_1y(portfolio: Portfolio, scenario: Scenario, latents: Latents) 
     cat = countries["oecd_category"]
     p_evt = np.array([ev.probability.get(c, ev.probability_by_oecd_category[int(cat[c])])
                       for c in latents.event_countries], dtype=float)
-    return np.concatenate([_pd_1y(exp, ref) * m_exp, _pd_1y(imp, ref) * m_imp, p_evt])
+    return np.concatenate([_pd_1y(exp, ref) * m_exp,
+                           _pd_1y(imp, ref, scenario.sovereigns.pd_by_oecd_category) * m_imp, p_evt])
 
 
 def compile_terms(portfolio: Portfolio, scenario: Scenario, latents: Latents) -> Terms:
