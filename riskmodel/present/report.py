@@ -196,6 +196,13 @@ def build_report(results_dir: str | Path) -> str:
     for key, fig, caption in figs:
         parts.append(f"<figure id='{key}'><img alt='{key}' src='{_png(fig)}'><figcaption>{html.escape(caption)}"
                      "</figcaption></figure>")
+    transfer = r._optional("transfer.csv")
+    if transfer is not None:
+        cols = ["name", "kind", "retention", "limit", "share", "ceded_el", "ceded_el_se", "p_pays", "premium"]
+        parts += ["<h2>Risk transfer</h2>",
+                  f"<p>Figures are {html.escape(str(m['perspective'].iloc[0]))} of these layers, applied in order to "
+                  f"each simulation's losses; ceded EL and premium in {unit}.</p>",
+                  _table(transfer[cols], f, ("retention", "limit", "ceded_el", "ceded_el_se", "premium"))]
     life, policy, pricing = r._optional("lifetime.csv"), r._optional("policy.csv"), r._optional("pricing.parquet")
     if life is not None:
         parts += ["<h2>Lifetime</h2>", _table(_marked(life).drop(columns=["scenario"]), f,
