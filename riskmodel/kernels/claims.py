@@ -105,7 +105,8 @@ def claim_sink_nb(m, out_rec, blk, n_blocks, keep):
     and whether they are written at all, each contract's earliest claim (scratch), the simulation's totals
     by component and its number of calls (when no record is written), and the risk-transfer layers' scratch
     (each claim's remaining loss, the pools and whether each pool's share is known), and contagion's scratch
-    (each exporter's triggering cover, -1 for none; the time of each call held until contagion is known)."""
+    (each exporter's triggering cover, -1 for none) and the time of each call on a solvent exporter, held
+    until contagion is known."""
     n_flat = out_rec[2].shape[0]
     n_layers = m.rt_kind.shape[0]
     bounds = np.empty(5, dtype=np.int64)
@@ -121,7 +122,7 @@ def claim_sink_nb(m, out_rec, blk, n_blocks, keep):
             bounds, np.zeros(4), np.empty(n_cov if n_layers > 0 else 1), np.zeros(n_pools),
             np.zeros(n_pools, dtype=np.uint8),
             np.full(max(m.thr.shape[0], 1) if m.has_cap else 1, -1, dtype=np.int64),  # contagion: trigger cover
-            np.empty(n_cov if m.has_cap else 1))  # contagion: each held call's time
+            np.empty(n_cov))  # each held call's time (sparse kernels)
 
 
 @helper

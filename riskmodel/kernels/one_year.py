@@ -175,14 +175,14 @@ def delivery_call_time_nb(m, k0, k1, sim, k, tau):
 @helper
 def first_solvent_call_nb(m, k0, k1, sim, k, tau):
     """When guarantee ``k`` is first called while its exporter is solvent (without default, or because an event
-    makes delivery impossible), inf if never: the same draws and rule as ``push_cover_claims_nb``."""
+    makes delivery impossible), inf if never; and the uniform that decides a call after default."""
     u_def, u_solv = uniform2_nb(k0, k1, sim, STREAM_CALL, k, 0)
     t_ev = delivery_call_time_nb(m, k0, k1, sim, k, tau)
-    if m.cv_rate[k] > 0.0 and u_solv < -math.expm1(-solvent_hazard_nb(m, k, tau)):
+    if m.cv_rate[k] > 0.0 and u_solv < -math.expm1(-solvent_hazard_nb(m, k, tau)):  # u_solv uniform on (0, P)
         t = solvent_call_time_nb(m, k, tau, u_solv)
-        if t < t_ev:
-            return t
-    return t_ev
+        if t < t_ev:  # the first call counts
+            return t, u_def
+    return t_ev, u_def
 
 
 @helper
@@ -193,43 +193,42 @@ def contagion_nb(m, k0, k1, sim, tau, fxm, trig):
         j = m.cv_exp[k]
         if m.cv_credit[k] or m.exp_cap[j] == np.inf:
             continue
-        t = first_solvent_call_nb(m, k0, k1, sim, k, tau)
+        t = first_solvent_call_nb(m, k0, k1, sim, k, tau)[0]
         if t < tau[j] and call_amount_nb(m, k, t, fxm) > m.exp_cap[j]:
             tau[j] = t
             trig[j] = k
 
 
 @helper
+def cover_claim_nb(m, k0, k1, sim, k, tau, trig):
+    """(time, component) of cover ``k``'s claim in this simulation; time inf when it has none."""
+    a = m.cv_a[k]
+    b = m.cv_b[k]
+    if m.cv_credit[k]:
+        ti = tau[m.cv_imp[k]]
+        return (ti if a <= ti < b else np.inf), COMP_CREDIT
+    j = m.cv_exp[k]
+    te = tau[j]
+    if m.has_cap and trig[j] == k:  # the call that broke the firm: paid as a call after default
+        trig[j] = -1
+        return te, COMP_DEFAULT_CALL
+    t, u_def = first_solvent_call_nb(m, k0, k1, sim, k, tau)
+    if t < np.inf:
+        return t, COMP_SOLVENT_CALL
+    if a <= te < b and u_def < m.cv_p_call[k]:
+        return te, COMP_DEFAULT_CALL
+    return np.inf, COMP_DEFAULT_CALL
+
+
+@helper
 def push_cover_claims_nb(m, k0, k1, sim, tau, z, fxm, sc):
-    """Push each live cover's claim in this simulation to ``sc``; return the number pushed."""
+    """Push each live cover's claim in this simulation to ``sc``; return the number pushed. One call site of
+    ``push_claim_nb``: each site inlines the claim's arithmetic and LGD draws, and costs compile time."""
     n = 0
-    trig = sc[11]
     for k in range(m.cv_exp.shape[0]):
-        a = m.cv_a[k]
-        b = m.cv_b[k]
-        if m.cv_credit[k]:
-            ti = tau[m.cv_imp[k]]
-            if a <= ti < b:
-                n = push_claim_nb(m, k0, k1, sim, sc, n, k, ti, z, fxm, COMP_CREDIT)
-            continue
-        te = tau[m.cv_exp[k]]
-        if m.has_cap and trig[m.cv_exp[k]] == k:  # the call that broke the firm: paid as a call after default
-            trig[m.cv_exp[k]] = -1
-            n = push_claim_nb(m, k0, k1, sim, sc, n, k, te, z, fxm, COMP_DEFAULT_CALL)
-            continue
-        u_def, u_solv = uniform2_nb(k0, k1, sim, STREAM_CALL, k, 0)
-        t_ev = delivery_call_time_nb(m, k0, k1, sim, k, tau)
-        if m.cv_rate[k] > 0.0:
-            if u_solv < -math.expm1(-solvent_hazard_nb(m, k, tau)):  # u_solv is then uniform on (0, P)
-                t = solvent_call_time_nb(m, k, tau, u_solv)
-                if t < t_ev:  # the first call counts
-                    n = push_claim_nb(m, k0, k1, sim, sc, n, k, t, z, fxm, COMP_SOLVENT_CALL)
-                    continue
-        if t_ev < np.inf:
-            n = push_claim_nb(m, k0, k1, sim, sc, n, k, t_ev, z, fxm, COMP_SOLVENT_CALL)
-            continue
-        if a <= te < b and u_def < m.cv_p_call[k]:
-            n = push_claim_nb(m, k0, k1, sim, sc, n, k, te, z, fxm, COMP_DEFAULT_CALL)
+        t, comp = cover_claim_nb(m, k0, k1, sim, k, tau, sc[11])
+        if t < np.inf:
+            n = push_claim_nb(m, k0, k1, sim, sc, n, k, t, z, fxm, comp)
     return n
 
 

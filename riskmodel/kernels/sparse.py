@@ -26,9 +26,8 @@ or covers. Four exact devices, three of them thinning of Bernoulli trials:
    largest hazard and thinned to each cover's own hazard given its
    exporter's default time and the event time.
 
-With exporters' capacities the calls on solvent exporters are held until
-``contagion_sparse_nb`` knows which of them broke a firm (the dense kernel's
-rule, step 5). Calls after a default, credit losses and LGDs are then drawn
+The calls on solvent exporters are held until ``contagion_sparse_nb`` knows
+which of them broke a firm (the dense kernel's rule, step 5), then pushed. Calls after a default, credit losses and LGDs are then drawn
 only for the covers of defaulted obligors, from the same streams as the dense kernel. The
 sparse and dense kernels draw defaults from different streams: they agree in
 distribution, not draw by draw (tested against exact results and each other).
@@ -254,21 +253,22 @@ def push_sparse_claims_nb(m, g, k0, k1, sim, tau, dlist, nd, called, clist, z, f
                     clist[nc] = k
                     nc += 1
                 called[k] = 1
-                if m.has_cap:
-                    ct[k] = t  # held until contagion is known
-                else:
-                    n = push_claim_nb(m, k0, k1, sim, sc, n, k, t, z, fxm, COMP_SOLVENT_CALL)
+                ct[k] = t  # held: pushed below, after contagion (one call site of push_claim_nb per loop)
     if m.has_cap:
         nd = contagion_sparse_nb(m, tau, dlist, nd, called, clist, nc, ct, trig, fxm)
     for i in range(nc):
         k = clist[i]
+        if called[k] == 0:
+            continue
         j = m.cv_exp[k]
+        comp = COMP_SOLVENT_CALL
         if m.has_cap and trig[j] == k:  # the call that broke the firm: paid as a call after default
-            n = push_claim_nb(m, k0, k1, sim, sc, n, k, tau[j], z, fxm, COMP_DEFAULT_CALL)
+            t, comp = tau[j], COMP_DEFAULT_CALL
         elif called[k] == 2:
-            n = push_claim_nb(m, k0, k1, sim, sc, n, k, tau[m.cv_event[k]], z, fxm, COMP_SOLVENT_CALL)
-        elif m.has_cap and called[k] == 1:
-            n = push_claim_nb(m, k0, k1, sim, sc, n, k, ct[k], z, fxm, COMP_SOLVENT_CALL)
+            t = tau[m.cv_event[k]]
+        else:
+            t = ct[k]
+        n = push_claim_nb(m, k0, k1, sim, sc, n, k, t, z, fxm, comp)
     for ii in range(nd):
         j = dlist[ii]
         t = tau[j]
@@ -277,10 +277,13 @@ def push_sparse_claims_nb(m, g, k0, k1, sim, tau, dlist, nd, called, clist, z, f
             if not (m.cv_a[k] <= t < m.cv_b[k]):
                 continue
             if m.cv_credit[k]:
-                n = push_claim_nb(m, k0, k1, sim, sc, n, k, t, z, fxm, COMP_CREDIT)
+                comp = COMP_CREDIT
             elif called[k] == 0 and (m.cv_p_call[k] >= 1.0 or
                                      uniform_lane_nb(k0, k1, sim, STREAM_CALL, 2 * k, 0) < m.cv_p_call[k]):
-                n = push_claim_nb(m, k0, k1, sim, sc, n, k, t, z, fxm, COMP_DEFAULT_CALL)
+                comp = COMP_DEFAULT_CALL
+            else:
+                continue
+            n = push_claim_nb(m, k0, k1, sim, sc, n, k, t, z, fxm, comp)
     for i in range(nc):
         called[clist[i]] = 0
         if m.has_cap:
