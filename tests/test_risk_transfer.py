@@ -244,3 +244,13 @@ def test_the_report_shows_the_layers(sample_portfolio, baseline, tmp_path):
     rm.simulate(sample_portfolio, sc, lifetime=True).to_dir(tmp_path / "run")
     page = build_report(tmp_path / "run")
     assert "<h2>Risk transfer</h2>" in page and "state backstop" in page and "net of these layers" in page
+
+
+def test_an_es_on_a_capped_tail_says_its_error_understates():
+    from riskmodel.analysis.estimators import LossSample
+
+    x = np.random.default_rng(5).lognormal(0.0, 1.0, 200_000)
+    capped = LossSample(np.minimum(x, np.quantile(x, 0.98)))  # a stop-loss holds the top 2%
+    assert "sits on an atom" in capped.warning("es", 0.99) and "a cap" in capped.warning("es", 0.99)
+    assert LossSample(x).warning("es", 0.99) == ""
+    assert capped.warning("es", 0.9) == ""  # below the cap the tail is the distribution's own
