@@ -214,7 +214,7 @@ def push_sparse_claims_nb(m, g, k0, k1, sim, tau, dlist, nd, called, clist, z, f
     trig, ct = sc[11], sc[12]
     nc = 0
     n = 0
-    for ii in range(nd):  # events that make delivery impossible: their calls, pending (called = 2)
+    for ii in range(nd if g.evc_cov.shape[0] > 0 else 0):  # events making delivery impossible: pending calls
         e = dlist[ii]
         if m.latent_type[e] != LATENT_EVENT:
             continue
