@@ -29,7 +29,7 @@ def run_main(portfolio=None, scenario=None, sims=None, seed=None, levels=None, t
     pf, sc = load_inputs(portfolio, scenario, master_scale, countries, horizon, date_format, perspective)
     resolved = sc.with_overrides(n_sims=sims, seed=seed, levels=levels, method=method)  # validate before any work
     if not quiet and not kernels_cached(resolve_method(resolved)):
-        click.echo("compiling the numerical kernels (first run after install only, about half a minute; "
+        click.echo("compiling the numerical kernels (first run after install only, about a minute; "
                    "cached afterwards)...", err=True)
     # --out writes the lifetime tables: collect them in the run rather than replay it
     result = simulate(pf, sc, n_sims=sims, seed=seed, levels=levels, method=method, chunk_size=chunk_size,
