@@ -43,7 +43,9 @@ def _transfer_lines(r, f: float, unit: str) -> list[str]:
     """The perspective and, with risk transfer, each layer's ceded EL and premium and the three ELs."""
     if r.transfer_losses is None:
         return []
-    el = {p: r.metrics(perspective=p).set_index("metric").loc["el"] for p in ("gross", "ceded", "net")}
+    from .transfer import perspective_el
+
+    el = {p: perspective_el(r, p) for p in ("gross", "ceded", "net")}
     whose = {"gross": "gross of risk transfer", "ceded": "the losses ceded to the layers",
              "net": "net of risk transfer"}[r.perspective]
     lines = [f"figures are {whose}; EL gross {el['gross'].value / f:,.3f}, ceded "

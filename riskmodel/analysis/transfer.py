@@ -34,6 +34,13 @@ def perspective_loss(result, perspective: str) -> np.ndarray:
     return ceded if perspective == "ceded" else np.maximum(gross - ceded, 0.0)
 
 
+def perspective_el(result, perspective: str):
+    """Expected loss (an ``Estimate``) from ``perspective``: the mean alone, not the whole metrics table."""
+    sc = result.scenario
+    return LossSample(perspective_loss(result, perspective), result.weights, sc.simulation.ci_level, result.cells,
+                      result.run_info.get("weight_bound")).mean()
+
+
 def layers_table(result) -> pd.DataFrame:
     """One row per layer: its terms, ceded expected loss, the probability it pays, its premium, with errors."""
     sc = result.scenario

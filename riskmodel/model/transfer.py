@@ -42,6 +42,8 @@ def compile_transfer(portfolio: Portfolio, scenario: Scenario, covers: pd.DataFr
     n_cov = len(covers)
     attrs = cover_attributes(covers, portfolio) if any(x.segment for x in layers) else None
     problems, warnings = [], []
+    files = [s["path"] for s in scenario.sources if s.get("sha256")]  # the files the scenario was read from
+    source = files[-1] if files else "scenario"
     unit = np.zeros((len(layers), n_cov), dtype=np.int64)
     n_contracts = 0
     for i, layer in enumerate(layers):
@@ -50,7 +52,7 @@ def compile_transfer(portfolio: Portfolio, scenario: Scenario, covers: pd.DataFr
             c = resolve(col)
             if c not in attrs.columns:
                 known = ", ".join(sorted(set(attrs.columns) | set(ALIASES)))
-                problems.append(Problem("scenario", "scenario", f"a segment names a covers attribute; expected one "
+                problems.append(Problem(source, "scenario", f"a segment names a covers attribute; expected one "
                                         f"of {known}", f"risk_transfer[{i}].segment.{col}"))
                 continue
             scope &= attrs[c].astype(str).isin(layer.values(col)).to_numpy()
