@@ -17,7 +17,7 @@ _EXPORTS = ("InputError", "Problem", "RiskModelError", "Portfolio", "load_portfo
             "load_scenario", "scenario_from_dict", "simulate", "SimulationResult", "sample_portfolio", "WhatIf",
             "whatif")
 # modules notebooks reach by their short name: `from riskmodel import plots`
-_MODULES = {"plots": "present.plots", "analytic": "analysis.analytic"}
+_MODULES = {"plots": "present.plots", "analytic": "analysis.analytic", "calibrate": "governance.calibrate"}
 __all__ = [*_EXPORTS, "__version__"]
 
 

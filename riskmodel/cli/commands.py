@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import click
 
+from .governance import calibrate_main
 from .plumbing import guard, parse_floats, parse_horizon
 from .verbs import (
     capacity_main,
@@ -207,6 +208,38 @@ def validate(**kw):
 def sample(**kw):
     """Write a realistic synthetic portfolio (concentrated in a few countries and exporters)."""
     guard(sample_main, **kw)
+
+
+@cli.group("calibrate")
+def calibrate_cmd():
+    """Estimate parameters from the agency's history, with intervals; each writes a scenario fragment."""
+
+
+def _calibration(name: str, doc: str, extra=()):
+    @calibrate_cmd.command(name, help=doc)
+    @click.argument("data", type=click.Path(dir_okay=False))
+    @click.option("-o", "--out", required=True, type=click.Path(dir_okay=False), help="the file to write")
+    @click.option("--ci-level", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.95,
+                  show_default=True, help="confidence level of the intervals")
+    @click.option("--force", is_flag=True, help="replace --out if it exists")
+    @click.option("--json", "json_out", is_flag=True, help="print the estimates as JSON records")
+    @_with(list(extra))
+    def cmd(**kw):
+        guard(calibrate_main, what=name, **kw)
+
+    return cmd
+
+
+_calibration("correlation", "Asset correlation R^2 of a loading rule's obligors from a yearly default table "
+             "(year, defaults, obligors; or year, rate): maximum likelihood and method of moments.",
+             [click.option("--rule", default="exporters", show_default=True, help="the loading rule to scale"),
+              click.option("--scenario", type=click.Path(dir_okay=False), help="scenario holding the rule")])
+_calibration("call-rates", "Rates of calls on solvent exporters from a claims history (product, "
+             "exposure_years, calls[, on_demand]): exact Poisson intervals.")
+_calibration("lgd", "LGD mean and sd by product from realised recoveries (product, lgd; or product, claim, "
+             "recovery).")
+_calibration("term-structure", "Cumulative PDs at 1, 5 and 10 years by grade from a cumulative default table "
+             "(grade, year, cumulative_pd[, cohort]), written as a master scale (CSV).")
 
 
 def main():  # console script entry point

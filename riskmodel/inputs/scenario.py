@@ -32,6 +32,7 @@ from .parameters import (
     _Strict,
 )
 from .transfer import Layer
+from .uncertainty import Uncertainty, parameter_rule
 
 
 class Scenario(_Strict):
@@ -49,6 +50,7 @@ class Scenario(_Strict):
     lifetime: Lifetime = Lifetime()
     risk_transfer: list[Layer] = Field(default_factory=list, description="layers applied in order to each "
                                        "simulation's losses (``inputs.transfer``)")
+    uncertainty: Uncertainty = Uncertainty()
 
     _sources: list = PrivateAttr(default_factory=list)
 
@@ -62,6 +64,14 @@ class Scenario(_Strict):
         if self.reporting.perspective == "ceded" and not self.risk_transfer:
             raise ValueError("reporting.perspective = 'ceded' needs [[risk_transfer]] layers: nothing is ceded "
                              "without them; add a layer or report 'gross'")
+        return self
+
+    @model_validator(mode="after")
+    def _uncertain_parameters(self):
+        bad = [f"{k}: {rule}" for k in self.uncertainty.parameters
+               if (rule := parameter_rule(k, set(self.factors.rules))) is not None]
+        if bad:
+            raise ValueError("uncertainty.parameters: " + "; ".join(bad))
         return self
 
     @property
