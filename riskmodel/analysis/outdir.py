@@ -31,9 +31,13 @@ VERB_FILES = {
                       "concentration.json"),
     "capacity": ("capacity.csv", "capacity_curve.csv", "capacity.json"),
     "report": ("report.html",),
+    "uncertainty": ("uncertainty.csv", "parameter_draws.csv", "per_draw.csv", "uncertainty.json"),
+    "reverse_stress": ("reverse_stress.csv", "reverse_stress_names.csv", "reverse_stress.toml", "reverse_stress.json"),
+    "backtest": ("backtest.csv", "backtest.png", "backtest.json"),
 }
 PROVENANCE = {"run": "run.json", "contributions": "contributions.json", "whatif": "whatif.json",
-              "concentration": "concentration.json", "capacity": "capacity.json"}
+              "concentration": "concentration.json", "capacity": "capacity.json", "uncertainty": "uncertainty.json",
+              "reverse_stress": "reverse_stress.json", "backtest": "backtest.json"}
 KNOWN = {name for names in VERB_FILES.values() for name in names}
 STAGING_PREFIX = ".riskmodel-staging-"
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ..engine.run import run
 from ..inputs.portfolio import Portfolio
-from ..inputs.scenario import Scenario
+from ..inputs.scenario import Scenario, load_scenario
 from .results import SimulationResult
 
 
@@ -12,7 +12,7 @@ def simulate(portfolio: Portfolio, scenario: Scenario | None = None, *, n_sims: 
              chunk_size: int | None = None, n_threads: int | None = None, progress: bool = False,
              sampling: str = "sparse", cover_segment=None,
              n_segments: int = 0, lifetime: bool | None = None,
-             perspective: str | None = None) -> SimulationResult:
+             perspective: str | None = None, parameter_draws: int | None = None):
     """Simulate the portfolio's loss distribution over the scenario's horizon (one year by default).
 
     ``n_sims``, ``seed``, ``levels`` and ``method`` (``"plain"``,
@@ -33,7 +33,17 @@ def simulate(portfolio: Portfolio, scenario: Scenario | None = None, *, n_sims: 
     every figure of the result (metrics, contributions, pricing, cash flows)
     is then the losses before the layers, what they take, or what the agency
     keeps (the default); ``result.transfer()`` shows all three and each layer.
+    ``parameter_draws=K`` (with ``[uncertainty.parameters]`` in the scenario) runs K draws of the uncertain
+    parameters, each on the same random numbers, and returns an ``analysis.nested.UncertainResult``: each
+    figure with its Monte Carlo error and its parameter uncertainty apart, and under the predictive
+    distribution.
     """
+    if parameter_draws is not None:
+        from .nested import nested  # the nested run calls this function once per draw
+
+        return nested(portfolio, scenario if scenario is not None else load_scenario(), parameter_draws, simulate,
+                      n_sims=n_sims, seed=seed, levels=levels, method=method, chunk_size=chunk_size,
+                      n_threads=n_threads, sampling=sampling, perspective=perspective)
     r = run(portfolio, scenario, n_sims=n_sims, seed=seed, levels=levels, method=method, chunk_size=chunk_size,
             n_threads=n_threads, progress=progress, sampling=sampling, cover_segment=cover_segment,
             n_segments=n_segments, lifetime=lifetime, perspective=perspective)

@@ -83,6 +83,9 @@ _sim_opts = [
 @click.option("--json", "json_out", is_flag=True, help="print the metrics as JSON records")
 @click.option("--threads", type=click.IntRange(min=1), help="threads (results do not depend on it)")
 @click.option("--chunk-size", type=click.IntRange(min=1), help="simulations per chunk (results do not depend on it)")
+@click.option("--parameter-draws", type=click.IntRange(min=2), help="nested Monte Carlo: this many draws of the "
+              "scenario's [uncertainty.parameters], each run on the same random numbers; reports each figure's "
+              "Monte Carlo error and parameter uncertainty apart (writes uncertainty.csv with --out)")
 @_with(_ref_opts)
 @click.option("--quiet", is_flag=True, help="no progress or notices on stderr")
 def run(levels, thresholds, horizon, **kw):

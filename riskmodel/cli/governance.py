@@ -32,3 +32,22 @@ def calibrate_main(what, data, out, ci_level=0.95, rule="exporters", scenario=No
         click.echo(cal.summary())
     click.echo(f"wrote {path}", err=True)
     return 0
+
+
+def uncertainty_main(parameter_draws, portfolio=None, scenario=None, sims=None, seed=None, levels=None, out=None,
+                     json_out=False, threads=None, chunk_size=None, master_scale=None, countries=None,
+                     date_format=None, quiet=False, method=None, horizon=None, force=False, perspective=None) -> int:
+    """``riskmodel run --parameter-draws K``: nested Monte Carlo over the scenario's uncertain parameters."""
+    from ..analysis.simulation import simulate
+    from .plumbing import check_target, json_records, load_inputs, write_tables
+
+    if out:
+        check_target(out, force)
+    pf, sc = load_inputs(portfolio, scenario, master_scale, countries, horizon, date_format, perspective)
+    u = simulate(pf, sc, n_sims=sims, seed=seed, levels=levels, method=method, chunk_size=chunk_size,
+                 n_threads=threads, parameter_draws=parameter_draws)
+    if out:
+        write_tables(out, "uncertainty", {"uncertainty.csv": u.figures, "parameter_draws.csv": u.draws,
+                                          "per_draw.csv": u.per_draw}, u.provenance, force)
+    click.echo(json_records(u.figures) if json_out else u.summary())
+    return 0

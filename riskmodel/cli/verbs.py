@@ -15,7 +15,13 @@ from .plumbing import check_target, json_records, load_inputs, parse_segment, si
 
 def run_main(portfolio=None, scenario=None, sims=None, seed=None, levels=None, thresholds=None, out=None,
              json_out=False, threads=None, chunk_size=None, master_scale=None, countries=None, date_format=None,
-             quiet=False, method=None, horizon=None, force=False, perspective=None) -> int:
+             quiet=False, method=None, horizon=None, force=False, perspective=None, parameter_draws=None) -> int:
+    if parameter_draws is not None:
+        from .governance import uncertainty_main
+
+        return uncertainty_main(parameter_draws, portfolio, scenario, sims, seed, levels, out, json_out, threads,
+                                chunk_size, master_scale, countries, date_format, quiet, method, horizon, force,
+                                perspective)
     from ..analysis.simulation import simulate
     from ..engine.chunks import kernels_cached
     from ..engine.run import resolve_method
