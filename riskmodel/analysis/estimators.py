@@ -120,6 +120,9 @@ def _se_of_mean(v: np.ndarray, strata: np.ndarray | None = None) -> float:
     return float(np.sqrt(max(float(np.sum(np.maximum(ss, 0.0) * counts / np.maximum(counts - 1, 1))), 0.0)) / n)
 
 
+se_of_mean = _se_of_mean  # public: the governance stage's ratio estimators use it
+
+
 SECTIONS = 20  # sections of an importance-sampling run for VaR's sectioning interval
 MIN_SECTIONS = 10  # fewer whole sections (rounds of the design cells): Woodruff's interval alone
 

@@ -282,12 +282,12 @@ class SimulationResult:
             self._tail_cache = replay_tail(self, threshold)
         return self._tail_cache
 
-    def replay(self, sims: np.ndarray, collector) -> np.ndarray:
+    def replay(self, sims: np.ndarray, collector, state=None) -> np.ndarray:
         """Losses by component of the simulations ``sims`` run again (the same draws), their claims handed to
-        ``collector`` (a ``collect.ClaimsCollector``)."""
+        ``collector`` (a ``collect.ClaimsCollector``), their factors and defaults into ``state`` if given."""
         if self._replay is None:
             raise ValueError("this result cannot replay its simulations (it was not made by simulate())")
-        return self._replay(sims, collector)
+        return self._replay(sims, collector, state)
 
     @property
     def warnings(self) -> list[str]:

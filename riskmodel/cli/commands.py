@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import click
 
-from .governance import calibrate_main
+from .governance import calibrate_main, reverse_stress_main
 from .plumbing import guard, parse_floats, parse_horizon
 from .verbs import (
     capacity_main,
@@ -211,6 +211,19 @@ def validate(**kw):
 def sample(**kw):
     """Write a realistic synthetic portfolio (concentrated in a few countries and exporters)."""
     guard(sample_main, **kw)
+
+
+@cli.command("reverse-stress")
+@click.option("--capital", type=float, required=True, help="the loss (capital or fund) to look beyond, in the "
+              "reporting currency")
+@click.option("--out", type=click.Path(file_okay=False), help="write reverse_stress.csv, reverse_stress_names.csv "
+              "and the stress as reverse_stress.toml")
+@click.option("--force", is_flag=True, help="write into --out even though it holds files riskmodel did not write")
+@_with(_sim_opts)
+def reverse_stress_cmd(horizon, **kw):
+    """The most likely world in which the programme loses more than --capital: factors, country events and
+    defaults given the loss, with errors, and a scenario that reaches it."""
+    guard(reverse_stress_main, horizon=parse_horizon(horizon), **kw)
 
 
 @cli.group("calibrate")

@@ -51,3 +51,37 @@ def uncertainty_main(parameter_draws, portfolio=None, scenario=None, sims=None, 
                                           "per_draw.csv": u.per_draw}, u.provenance, force)
     click.echo(json_records(u.figures) if json_out else u.summary())
     return 0
+
+
+def reverse_stress_main(capital, portfolio=None, scenario=None, sims=None, seed=None, out=None, json_out=False,
+                        threads=None, master_scale=None, countries=None, date_format=None, quiet=False, method=None,
+                        horizon=None, force=False, perspective=None) -> int:
+    """``riskmodel reverse-stress --capital C``: the configuration of the world beyond a loss C."""
+    from ..governance.reverse import reverse_stress
+    from .plumbing import check_target, json_records, load_inputs, write_tables
+
+    if not capital > 0:
+        raise InputError([Problem("--capital", "options", "must be a loss above 0 in the reporting currency",
+                                  value=capital)], "options")
+    if method not in (None, "importance"):
+        raise InputError([Problem("--method", "options", "the reverse stress test aims importance sampling at "
+                                  "the capital: leave --method out", value=method)], "options")
+    if out:
+        check_target(out, force)
+    pf, sc = load_inputs(portfolio, scenario, master_scale, countries, horizon, date_format, perspective)
+    rs = reverse_stress(pf, sc, capital, n_sims=sims or sc.simulation.n_sims, seed=sc.simulation.seed if seed is None
+                        else seed, n_threads=threads)
+    if out:
+        def toml_writer(f):
+            f.write_text(rs.scenario_text)
+
+        from ..analysis.outdir import write_outputs
+
+        def csv(df):
+            return lambda f: df.to_csv(f, index=False)
+
+        write_outputs(out, "reverse_stress", {"reverse_stress.csv": csv(rs.configuration),
+                                              "reverse_stress_names.csv": csv(rs.names),
+                                              "reverse_stress.toml": toml_writer}, rs.provenance, force)
+    click.echo(json_records(rs.configuration) if json_out else rs.summary())
+    return 0

@@ -25,6 +25,7 @@ from .collect import ClaimsCollector
 
 DEFAULT_CHUNK = 50_000
 NO_WEIGHTS = np.empty(0)  # plain runs have no likelihood ratios: the driver never writes here
+NO_STATE = (np.empty((0, 0)), np.empty((0, 0), dtype=np.uint8))  # runs that keep no factors or defaults
 
 
 @contextlib.contextmanager
@@ -66,7 +67,7 @@ SAMPLINGS = ("sparse", "dense")
 
 def run_chunks(model: CompiledModel, seed: int, n_sims: int, chunk_size: int | None = None,
                progress=None, sampling: str = "sparse", first_sim: int = 0,
-               collector: ClaimsCollector | None = None, sims: np.ndarray | None = None
+               collector: ClaimsCollector | None = None, sims: np.ndarray | None = None, state=None
                ) -> tuple[np.ndarray, np.ndarray]:
     """Losses by component (n x ``loss_width``: 3 without risk transfer) and event counts (n x 4) for
     simulations first_sim .. first_sim + n - 1
@@ -79,7 +80,8 @@ def run_chunks(model: CompiledModel, seed: int, n_sims: int, chunk_size: int | N
     cost that follows the defaults; ``"dense"`` draws every latent in every
     simulation and is kept as the reference the sparse path is tested against.
     ``collector`` receives the claims (cash flows, per-cover sums); without one
-    they are dropped.
+    they are dropped. ``state``, a pair of arrays (n x factors, n x latents uint8), receives each
+    simulation's factors and defaults.
     """
     if sampling not in SAMPLINGS:
         raise ValueError(f"sampling must be one of {SAMPLINGS}, got {sampling!r}")
@@ -93,11 +95,20 @@ def run_chunks(model: CompiledModel, seed: int, n_sims: int, chunk_size: int | N
     count = np.zeros((n_sims, N_COUNTS), dtype=np.int32)
 
     def kernel(s, e, n_blocks, rec):
+        z, d = _state_rows(state, s, e)
         simulate_chunk_nb(model.arrays, sparse, None, k0, k1, index[s:e], n_blocks, loss[s:e], count[s:e], NO_WEIGHTS,
-                          rec, keep)
+                          rec, keep, z, d)
 
     _in_chunks(n_sims, chunk_size, progress, _with_claims(kernel, collector, loss, lambda i, j: np.ones(j - i)))
     return loss, count
+
+
+def _state_rows(state, s: int, e: int):
+    if state is None:
+        return NO_STATE
+    z, d = state
+    d[s:e] = 0  # a range the sink overflowed runs again: its defaults start afresh
+    return z[s:e], d[s:e]
 
 
 def loss_width(model: CompiledModel) -> int:
@@ -163,7 +174,7 @@ def sparse_index(model: CompiledModel, dated: bool = True):
 
 def run_chunks_is(model: CompiledModel, params: ISParams, seed: int, n_sims: int, chunk_size: int | None = None,
                   progress=None, first_sim: int = 0, collector: ClaimsCollector | None = None,
-                  sims: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+                  sims: np.ndarray | None = None, state=None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Importance-sampled losses, counts, likelihood-ratio weights and design cells.
 
     The weights are the kernel's own (a pure function of seed and simulation);
@@ -183,8 +194,9 @@ def run_chunks_is(model: CompiledModel, params: ISParams, seed: int, n_sims: int
     factor = cell_corrected(np.ones(n_sims), cells, params.n_cells)
 
     def kernel(s, e, n_blocks, rec):
+        z, d = _state_rows(state, s, e)
         simulate_chunk_nb(model.arrays, sparse, params, k0, k1, index[s:e], n_blocks, loss[s:e], count[s:e],
-                          weight[s:e], rec, keep)
+                          weight[s:e], rec, keep, z, d)
 
     # the collector sees the corrected weights of a range once the kernel has filled it
     _in_chunks(n_sims, chunk_size, progress,

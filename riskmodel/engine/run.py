@@ -101,13 +101,16 @@ def run(portfolio: Portfolio, scenario: Scenario | None = None, *, n_sims: int |
     elapsed = time.perf_counter() - t0
     loss, transfer = split_losses(loss)
 
-    def replay(sims: np.ndarray, col: ClaimsCollector) -> np.ndarray:
-        """Losses by component of the simulations ``sims`` run again, their claims into ``col``."""
+    def replay(sims: np.ndarray, col: ClaimsCollector, state=None) -> np.ndarray:
+        """Losses by component of the simulations ``sims`` run again, their claims into ``col`` (and their
+        factors and defaults into ``state``, a pair of arrays, when given)."""
         with threads(n_threads):
             if params is not None:
-                again = run_chunks_is(model, params, sim.seed, 0, chunk_size, collector=col, sims=sims)[0]
+                again = run_chunks_is(model, params, sim.seed, 0, chunk_size, collector=col, sims=sims,
+                                      state=state)[0]
             else:
-                again = run_chunks(model, sim.seed, 0, chunk_size, sampling=sampling, collector=col, sims=sims)[0]
+                again = run_chunks(model, sim.seed, 0, chunk_size, sampling=sampling, collector=col, sims=sims,
+                                   state=state)[0]
         return split_losses(again)[0]
 
     return Run(loss=loss, transfer=transfer, count=count, weight=weight, cells=cells, scenario=scenario,

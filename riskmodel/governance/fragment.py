@@ -41,6 +41,9 @@ def toml_text(tables: dict[str, dict], comments: list[str]) -> str:
     """``tables``: dotted table name -> its keys (values: numbers, text, inline tables)."""
     lines = [f"# {c}" if c else "#" for c in comments] + [""]
     for name, keys in tables.items():
+        keys = {k: v for k, v in keys.items() if v != {}}  # an empty inline table says nothing
+        if not keys:
+            continue
         lines.append(f"[{name}]")
         lines += [f"{_key(k)} = {_value(v)}" for k, v in keys.items()]
         lines.append("")

@@ -207,6 +207,10 @@ def _rules():
 
 class Factors(_Strict):
     rules: dict[str, LoadingRule] = Field(default_factory=lambda: {k: LoadingRule(**v) for k, v in _rules().items()})
+    shift: dict[str, float] = Field(default_factory=dict, description="a conditional stress: the mean of each "
+                                    "named factor instance (global, korea, region:<r>, country:<ISO>, sector:<s>) "
+                                    "in standard deviations, e.g. {global = -2.5}; each latent's one-year PD "
+                                    "becomes Phi(Phi^-1(pd) - sum_k beta_k shift_k) (Gaussian copula)")
 
 
 class PDMultipliers(_Strict):
@@ -216,10 +220,12 @@ class PDMultipliers(_Strict):
     by_region: dict[str, float] = Field(default_factory=dict)
     by_country: dict[str, float] = Field(default_factory=dict)
     by_sector: dict[str, float] = Field(default_factory=dict)
+    by_id: dict[str, float] = Field(default_factory=dict, description="an exporter's or importer's own "
+                                    "multiplier, by its id (a named-default stress)")
 
     @model_validator(mode="after")
     def _nonneg(self):
-        for name in ("by_kind", "by_region", "by_country", "by_sector"):
+        for name in ("by_kind", "by_region", "by_country", "by_sector", "by_id"):
             bad = {k: v for k, v in getattr(self, name).items() if not 0 <= v <= MAX_MULTIPLIER}
             if bad:
                 raise ValueError(f"{name}: multipliers must lie in [0, {MAX_MULTIPLIER:g}], got {bad}")

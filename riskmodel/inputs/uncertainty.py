@@ -70,7 +70,7 @@ def parameter_rule(path: str, rules: set[str]) -> str | None:
     ok = False
     if parts[0] == "pd_multipliers":
         ok = parts[1:] in (["exporter"], ["importer"]) or (
-            len(parts) == 3 and parts[1] in ("by_kind", "by_region", "by_country", "by_sector") and parts[2] != "")
+            len(parts) == 3 and parts[1] in ("by_kind", "by_region", "by_country", "by_sector", "by_id") and parts[2] != "")
     elif parts[0] == "factors":
         if len(parts) == 4 and parts[1] == "rules" and parts[3] == "r2":
             if parts[2] not in rules:

@@ -18,7 +18,7 @@ from numba.extending import overload
 
 from . import importance, one_year, sparse
 from .claims import claim_sink_nb
-from .jit import driver
+from .jit import driver, helper
 
 
 def simulate_one_nb(m, g, ip, k0, k1, sim, z, lr_ev, tau, dlist, called, clist, s_grp, p, fxm, sc, i, out_loss,
@@ -60,11 +60,29 @@ def _simulate_one_by_type(m, g, ip, k0, k1, sim, z, lr_ev, tau, dlist, called, c
     return importance_one
 
 
+@helper
+def state_nb(m, g, z, tau, dlist, count, out_z, out_def):
+    """Copy a finished simulation's factors and defaults: the dense kernel leaves every default time in
+    ``tau``; the sparse kernels have reset it, but ``dlist`` still lists the defaulted latents (counted)."""
+    for k in range(m.n_factors):
+        out_z[k] = z[k]
+    if g is None:
+        for j in range(tau.shape[0]):
+            if tau[j] < np.inf:
+                out_def[j] = 1
+    else:
+        for ii in range(count[0] + count[1] + count[2]):
+            out_def[dlist[ii]] = 1
+
+
 @driver(parallel=True)
-def simulate_chunk_nb(m, g, ip, k0, k1, sims, n_blocks, out_loss, out_count, out_weight, out_rec, keep):
+def simulate_chunk_nb(m, g, ip, k0, k1, sims, n_blocks, out_loss, out_count, out_weight, out_rec, keep, out_z,
+                      out_def):
     """Simulations ``sims`` (their indices: any subset, in any order) into ``out_loss`` (n x 3), ``out_count``
     (n x 4), under importance sampling each one's likelihood-ratio weight into ``out_weight`` (empty
-    otherwise), and their claims into ``out_rec`` (see ``claims``)."""
+    otherwise), and their claims into ``out_rec`` (see ``claims``). ``out_z`` (n x factors) and ``out_def``
+    (n x latents), when not empty, get each simulation's factors and which latents defaulted: the state a
+    reverse stress test reads of the tail."""
     n = out_loss.shape[0]
     n_blocks = max(1, min(n, n_blocks))
     n_lat = m.thr.shape[0]
@@ -95,3 +113,5 @@ def simulate_chunk_nb(m, g, ip, k0, k1, sims, n_blocks, out_loss, out_count, out
                                 out_loss, out_count, out_rec)
             if weighted:
                 out_weight[i] = w
+            if out_z.shape[0] > 0:
+                state_nb(m, g, z, tau, dlist, out_count[i], out_z[i], out_def[i])

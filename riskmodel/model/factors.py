@@ -54,6 +54,9 @@ def check_places(portfolio: Portfolio, scenario: Scenario) -> None:
         if r not in regions:
             problems.append(Problem("scenario", "scenario", f"unknown region; regions are {sorted(regions)}",
                                     "pd_multipliers.by_region", value=r))
+    ids = set(portfolio.exporters["exporter_id"]) | set(portfolio.importers["importer_id"])
+    problems += [Problem("scenario", "scenario", "no exporter or importer has this id", "pd_multipliers.by_id",
+                         value=i) for i in sc.pd_multipliers.by_id if i not in ids]
     if HOME_COUNTRY not in countries.index:
         problems.append(Problem(ref.sources["countries"], "countries",
                                 f"the country table must contain {HOME_COUNTRY} (the exporters' home)"))

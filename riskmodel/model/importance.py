@@ -253,6 +253,8 @@ def design(model: CompiledModel, sparse: SparseArrays, level: float, defensive: 
               "shift_norm": mu_norm, "shift": {name: float(v) for name, v in zip(model.factor_names, mu)},
               "mixing_scale": float(c_w),
               "event_routes": {str(names[j]): {"cells": int(ev_ptr[k + 1] - ev_ptr[k]), "severity": float(sev[j]),
-                                               "shift_norm": float(np.sqrt((ev_mu[k] ** 2).sum()))}
+                                               "shift_norm": float(np.sqrt((ev_mu[k] ** 2).sum())),
+                                               "shift": {name: float(v) for name, v in
+                                                         zip(model.factor_names, ev_mu[k]) if v != 0.0}}
                                for k, j in enumerate(ev_lat)}}
     return params, record

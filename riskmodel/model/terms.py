@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..inputs.errors import Problem, raise_if
 from ..inputs.portfolio import Portfolio
 from ..inputs.scenario import Scenario
 from .combos import by_combination
@@ -98,8 +99,35 @@ def _stressed_pd_1y(portfolio: Portfolio, scenario: Scenario, latents: Latents) 
     cat = countries["oecd_category"]
     p_evt = np.array([ev.probability.get(c, ev.probability_by_oecd_category[int(cat[c])])
                       for c in latents.event_countries], dtype=float)
+    m_exp = m_exp * exp["exporter_id"].map(lambda i: mult.by_id.get(i, 1.0)).to_numpy(float)
+    m_imp = m_imp * imp["importer_id"].map(lambda i: mult.by_id.get(i, 1.0)).to_numpy(float)
     return np.concatenate([_pd_1y(exp, ref) * m_exp,
                            _pd_1y(imp, ref, scenario.sovereigns.pd_by_oecd_category) * m_imp, p_evt])
+
+
+def shifted(pd1: np.ndarray, scenario: Scenario, latents: Latents) -> np.ndarray:
+    """One-year PDs with the factors centred at ``[factors] shift``: ``Phi(Phi^-1(pd) - beta . shift)``, the
+    PD of a latent whose factors have that mean (and still their unit variance)."""
+    shift = scenario.factors.shift
+    if not shift:
+        return pd1
+    from scipy import special
+
+    problems = [Problem("scenario", "scenario", f"no factor named {name!r} in this model; factors are "
+                        f"{sorted(latents.factors.index)}", "factors.shift", value=name)
+                for name in shift if name not in latents.factors.index]
+    if scenario.copula.kind != "gaussian":
+        problems.append(Problem("scenario", "scenario", "a factor shift moves PDs exactly under the Gaussian "
+                                "copula only; use copula.kind = 'gaussian'", "factors.shift"))
+    raise_if(problems, "scenario")
+    mu = np.zeros(len(latents.factors.index))
+    for name, v in shift.items():
+        mu[latents.factors.index[name]] = v
+    ld = latents.loadings
+    rows = np.repeat(np.arange(ld.ptr.size - 1), np.diff(ld.ptr))
+    move = np.bincount(rows, weights=ld.val * mu[ld.idx], minlength=pd1.size)[: pd1.size]
+    with np.errstate(divide="ignore"):
+        return np.where((pd1 <= 0) | (pd1 >= 1), pd1, special.ndtr(special.ndtri(pd1) - move))
 
 
 def compile_terms(portfolio: Portfolio, scenario: Scenario, latents: Latents) -> Terms:
@@ -109,7 +137,7 @@ def compile_terms(portfolio: Portfolio, scenario: Scenario, latents: Latents) ->
     pd1 = _stressed_pd_1y(portfolio, scenario, latents)
     if (pd1 > 1).any():
         warnings.append(f"{int((pd1 > 1).sum())} stressed PDs exceeded 1 and were capped at 1")
-    pd1 = np.minimum(pd1, 1.0)
+    pd1 = shifted(np.minimum(pd1, 1.0), scenario, latents)
     with np.errstate(divide="ignore"):
         log_surv = np.log1p(-pd1)
     # hazards beyond the first year: the master scale's curve for obligors given only a rating
