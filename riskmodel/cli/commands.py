@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import click
 
-from .governance import calibrate_main, reverse_stress_main
+from .governance import backtest_main, calibrate_main, reverse_stress_main
 from .plumbing import guard, parse_floats, parse_horizon
 from .verbs import (
     capacity_main,
@@ -224,6 +224,20 @@ def reverse_stress_cmd(horizon, **kw):
     """The most likely world in which the programme loses more than --capital: factors, country events and
     defaults given the loss, with errors, and a scenario that reaches it."""
     guard(reverse_stress_main, horizon=parse_horizon(horizon), **kw)
+
+
+@cli.command("backtest")
+@click.argument("claims", type=click.Path(dir_okay=False))
+@click.option("--level", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.95,
+              show_default=True, help="VaR level whose exceedances the traffic light counts")
+@click.option("--segment-by", help="the covers column whose values the claims table's segment column names")
+@click.option("--out", type=click.Path(file_okay=False), help="write backtest.csv, backtest.png and backtest.json")
+@click.option("--force", is_flag=True, help="write into --out even though it holds files riskmodel did not write")
+@_with(_sim_opts)
+def backtest_cmd(horizon, **kw):
+    """Observed yearly losses (year, claims[, segment]) against the model's prediction for each year's book:
+    PIT values, the Basel traffic light and a plot."""
+    guard(backtest_main, horizon=parse_horizon(horizon), **kw)
 
 
 @cli.group("calibrate")

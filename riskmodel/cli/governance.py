@@ -58,7 +58,7 @@ def reverse_stress_main(capital, portfolio=None, scenario=None, sims=None, seed=
                         horizon=None, force=False, perspective=None) -> int:
     """``riskmodel reverse-stress --capital C``: the configuration of the world beyond a loss C."""
     from ..governance.reverse import reverse_stress
-    from .plumbing import check_target, json_records, load_inputs, write_tables
+    from .plumbing import check_target, json_records, load_inputs
 
     if not capital > 0:
         raise InputError([Problem("--capital", "options", "must be a loss above 0 in the reporting currency",
@@ -84,4 +84,30 @@ def reverse_stress_main(capital, portfolio=None, scenario=None, sims=None, seed=
                                               "reverse_stress_names.csv": csv(rs.names),
                                               "reverse_stress.toml": toml_writer}, rs.provenance, force)
     click.echo(json_records(rs.configuration) if json_out else rs.summary())
+    return 0
+
+
+def backtest_main(claims, portfolio=None, scenario=None, sims=None, seed=None, level=0.95, segment_by=None,
+                  out=None, json_out=False, threads=None, master_scale=None, countries=None, date_format=None,
+                  quiet=False, method=None, horizon=None, force=False, perspective=None) -> int:
+    """``riskmodel backtest CLAIMS``: each year's observed losses in the model's predictive distribution."""
+    from ..governance.backtest import backtest
+    from .plumbing import check_target, json_records, load_inputs
+
+    if out:
+        check_target(out, force)
+    pf, sc = load_inputs(portfolio, scenario, master_scale, countries, None, date_format, perspective)
+    bt = backtest(pf, sc, claims, n_sims=sims or 20_000, seed=sc.simulation.seed if seed is None else seed,
+                  level=level, segment_by=segment_by, n_threads=threads)
+    if out:
+        from ..analysis.outdir import write_outputs
+        from ..present.validation_plots import backtest as figure
+
+        def png(f):
+            figure(bt).savefig(f, dpi=120, format="png")
+
+        write_outputs(out, "backtest", {"backtest.csv": lambda f: bt.table.to_csv(f, index=False),
+                                        "backtest.png": png},
+                      {**bt.provenance, "zone": bt.zone, "pit_pvalue": bt.pit_pvalue, "passed": bt.passed}, force)
+    click.echo(json_records(bt.table) if json_out else bt.summary())
     return 0
