@@ -41,8 +41,8 @@ def test_the_model_passes_on_its_own_losses_and_fails_them_scaled(book, tmp_path
     f = tmp_path / "claims.csv"
     own.to_csv(f, index=False)
     bt = backtest(book, one_factor_scenario(), f, n_sims=20_000, seed=1, level=0.9)
-    own_rate(1e-3 + 1e-4, "backtest of the model on its own losses")  # PIT p-value below 1e-3, or red
-    assert bt.pit_pvalue >= 1e-3 and bt.zone != "red", bt.summary()
+    own_rate(1e-4 + 1e-4, "backtest of the model on its own losses")  # PIT p-value below 1e-4, or red
+    assert bt.pit_pvalue >= 1e-4 and bt.zone != "red", bt.summary()
     assert len(bt.table) == len(YEARS) and (bt.table["covers_live"] == N).all()
     assert ((bt.table["pit"] > 0) & (bt.table["pit"] < 1)).all()
     own["claims"] *= 3.0
@@ -60,8 +60,8 @@ def test_the_pit_test_rejects_a_wrong_spread_and_keeps_a_right_one():
     rng = np.random.Generator(np.random.Philox(key=3))
     p_ok = berkowitz_pvalue(rng.random(200))
     p_narrow = berkowitz_pvalue(stats.norm.cdf(rng.standard_normal(200) * 1.6))
-    own_rate(1e-3, "Berkowitz test on uniform PIT values")
-    assert p_ok >= 1e-3 and p_narrow < 1e-6
+    own_rate(1e-4, "Berkowitz test on uniform PIT values")
+    assert p_ok >= 1e-4 and p_narrow < 1e-6
 
 
 def test_bad_claims_are_refused_and_the_command_writes_its_plot(book, tmp_path):

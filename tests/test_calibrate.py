@@ -25,7 +25,7 @@ from conftest import REPO, own_rate
 
 EXAMPLES = REPO / "riskmodel" / "data" / "examples"
 LEVEL = 0.9
-P_FAIL = 2e-4  # chance each coverage check fails a correct interval
+P_FAIL = 5e-5  # chance each coverage check fails a correct interval
 
 
 def _coverage_ok(hits: int, R: int, conservative: bool = False) -> bool:

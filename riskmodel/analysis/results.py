@@ -287,7 +287,7 @@ class SimulationResult:
         ``collector`` (a ``collect.ClaimsCollector``), their factors and defaults into ``state`` if given."""
         if self._replay is None:
             raise ValueError("this result cannot replay its simulations (it was not made by simulate())")
-        return self._replay(sims, collector, state)
+        return self._replay(sims, collector) if state is None else self._replay(sims, collector, state)
 
     @property
     def warnings(self) -> list[str]:
