@@ -69,7 +69,8 @@ class UncertainResult:
     distribution (see the module's text)."""
 
     def __init__(self, figures: pd.DataFrame, per_draw: pd.DataFrame, draws: pd.DataFrame, provenance: dict,
-                 warnings: list[str]):
+                 warnings: list[str], unit: tuple[float, str] = (1.0, "")):
+        self.unit = unit  # (divisor, name) of money on screen
         self.figures = figures
         self.per_draw = per_draw
         self.draws = draws
@@ -79,11 +80,15 @@ class UncertainResult:
     def summary(self) -> str:
         p = self.provenance
         f = self.figures.copy()
+        div, name = self.unit
+        money = [c for c in FIGURES_SCHEMA if c not in ("metric", "level", "param_share", "perspective")]
+        f[money] = f[money] / div
+        f["level"] = f["level"].astype(object).where(f["level"].notna(), "-")
         head = (f"parameter uncertainty: {p['parameter_draws']} draws x {p['n_sims']:,} simulations (common random "
-                f"numbers, seed {p['seed']}), {p['perspective']} losses\n"
+                f"numbers, seed {p['seed']}), {p['perspective']} losses in {name}\n"
                 f"uncertain: {', '.join(p['parameters'])}")
         with pd.option_context("display.width", 160):
-            body = f.drop(columns="perspective").to_string(index=False, float_format=lambda v: f"{v:.4g}",
+            body = f.drop(columns="perspective").to_string(index=False, float_format=lambda v: f"{v:,.3f}",
                                                            na_rep="-")
         return "\n".join([head, body] + [f"warning: {w}" for w in self.warnings])
 
@@ -113,7 +118,7 @@ def nested(portfolio, scenario, parameter_draws: int, simulate, **kw) -> Uncerta
             "perspective": inner["perspective"], "portfolio_sha256": dict(portfolio.file_hashes)}
     per_draw = pd.DataFrame(inner["per_draw"], columns=list(PER_DRAW_SCHEMA))
     per_draw["level"] = pd.array(per_draw["level"].tolist(), dtype="Float64")
-    return UncertainResult(figures, per_draw, draws, prov, warnings)
+    return UncertainResult(figures, per_draw, draws, prov, warnings, inner["unit"])
 
 
 def _check(sc, parameter_draws: int) -> None:
@@ -140,6 +145,7 @@ def _inner_runs(portfolio, sc, draws: pd.DataFrame, simulate, kw) -> dict:
             out["sections"] = _sections(r.n_sims, n_cells)
             out["perspective"] = r.perspective
             out["names"] = [(m, lv) for m, lv, *_ in figs]
+            out["unit"] = r.money_unit()
         out["by_sec"].append([_values(s.x[sl], s.w[sl], levels) for sl in out["sections"]])
         out["xs"].append(s.x)
         out["ws"].append(s.w)

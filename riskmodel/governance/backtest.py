@@ -44,6 +44,7 @@ class Backtest:
     zone_probability: float  # P(X <= observed count) under Binomial(T, 1 - level)
     pit_pvalue: float
     provenance: dict
+    unit: tuple[float, str] = (1.0, "")  # (divisor, name) of money on screen
 
     @property
     def passed(self) -> bool:
@@ -51,15 +52,18 @@ class Backtest:
 
     def summary(self) -> str:
         t = self.table.copy()
+        div, name = self.unit
+        money = ["observed", "expected", "q05", "median", "q95", "var"]
+        t[money] = t[money] / div
         with pd.option_context("display.width", 160):
-            body = t.to_string(index=False, float_format=lambda v: f"{v:.4g}")
+            body = t.to_string(index=False, float_format=lambda v: f"{v:,.3f}")
         T = len(t)
         return "\n".join([
             f"backtest: {T} years, {self.exceedances} above VaR({self.level:g}) (expected {T * (1 - self.level):.2f})"
             f": {self.zone} zone (cumulative probability {self.zone_probability:.4f})",
             f"PIT uniformity (Berkowitz): p = {self.pit_pvalue:.3g}; "
             + ("the model passes" if self.passed else "the model FAILS: its predictions and the losses disagree"),
-            body])
+            f"losses in {name}; pit = P(L < observed) + P(L = observed) / 2", body])
 
     def __str__(self) -> str:
         return self.summary()
@@ -100,7 +104,7 @@ def backtest(portfolio, scenario: Scenario, claims, n_sims: int = 20_000, seed: 
         raise InputError([Problem("--segment-by", "options", f"not a covers column; columns are "
                                   f"{sorted(portfolio.covers.columns)}", value=segment_by)], "options")
     segs = sorted(obs["segment"].dropna().unique()) if has_seg else []
-    rows = []
+    rows, unit = [], (1.0, scenario.reporting.currency)
     for y in sorted(obs["year"].astype(int).unique()):
         sc = scenario.with_overrides(valuation_date=_dt.date(y, 1, 1), horizon_years=1.0)
         extra = {}
@@ -109,6 +113,7 @@ def backtest(portfolio, scenario: Scenario, claims, n_sims: int = 20_000, seed: 
             extra = {"cover_segment": lambda cov: cov[segment_by].map(codes).fillna(len(segs)).to_numpy(np.int64),
                      "n_segments": len(segs) + 1}
         r = simulate(portfolio, sc, n_sims=n_sims, seed=seed, method="plain", **extra, **kw)
+        unit = max(unit, r.money_unit())
         for _, o in obs[obs["year"] == y].iterrows():
             seg = o["segment"] if has_seg else None
             x = r.total_loss if seg is None else r.segment_losses[:, segs.index(seg)]
@@ -122,4 +127,4 @@ def backtest(portfolio, scenario: Scenario, claims, n_sims: int = 20_000, seed: 
     prov = {"riskmodel_version": __version__, "claims": str(claims), "claims_sha256": sha, "n_sims": int(n_sims),
             "seed": int(seed), "level": level, "scenario_sha256": scenario.content_hash,
             "portfolio_sha256": dict(portfolio.file_hashes)}
-    return Backtest(table, level, k, z, cum, berkowitz_pvalue(table["pit"].to_numpy(float)), prov)
+    return Backtest(table, level, k, z, cum, berkowitz_pvalue(table["pit"].to_numpy(float)), prov, unit)

@@ -47,21 +47,27 @@ class ReverseStress:
     stress_el: float
     provenance: dict
     route: str
+    unit: tuple[float, str] = (1.0, "")  # (divisor, name) of money on screen
 
     def summary(self) -> str:
         p, se = self.p_exceed
         sp, sse = self.stress_p
+        div, name = self.unit
         c = self.configuration.copy()
+        money = c["kind"] == "loss"
+        c.loc[money, ["base", "given_tail", "se"]] = c.loc[money, ["base", "given_tail", "se"]] / div
+        c.loc[money, "name"] = f"mean loss ({name})"
         with pd.option_context("display.width", 160, "display.max_colwidth", 40):
             body = c.to_string(index=False, float_format=lambda v: f"{v:.4g}", na_rep="-")
         return "\n".join([
-            f"reverse stress test: losses above {self.capital:,.0f} ({self.provenance['perspective']})",
+            f"reverse stress test: losses above {self.capital / div:,.3f} {name} ({self.provenance['perspective']}); "
+            "base: unconditional (factors in sd, probabilities), given_tail: given L > C",
             f"base model: P(L > C) = {p:.3g} (se {se:.2g}), once in {1 / p:,.0f} years" if p > 0 else
             "base model: P(L > C) = 0 in this run",
             f"most likely configuration (dominating point): {self.route}",
             body,
             f"the written scenario puts the programme at or above C with probability {sp:.3f} (se {sse:.3f}); "
-            f"its expected loss is {self.stress_el:,.0f}"])
+            f"its expected loss is {self.stress_el / div:,.3f} {name}"])
 
     def __str__(self) -> str:
         return self.summary()
@@ -156,7 +162,7 @@ def reverse_stress(portfolio, scenario: Scenario, capital: float, n_sims: int = 
             "portfolio_sha256": dict(portfolio.file_hashes), "tail_simulations": int(tail.size),
             "perspective": r.perspective, "importance_level": aimed.simulation.importance.level}
     return ReverseStress(float(capital), (pe.value, pe.se), config, names, text, (ps.value, ps.se),
-                         s.el().value, prov, route)
+                         s.el().value, prov, route, r.money_unit())
 
 
 def _tables(r, zf, zse, pdef, pse, mu, loss, ind, w, strata):
