@@ -130,6 +130,7 @@ def test_term_structure_reads_the_curve_at_the_models_knots_with_clopper_pearson
 def test_fragments_load_and_set_what_they_estimate(tmp_path):
     cal = calibrate.correlation(EXAMPLES / "default_rates_sp_speculative_grade.csv", rule="exporters")
     frag = cal.write(tmp_path / "corr.toml")
+    assert any("fewer than 25" in n for n in cal.notes) and "fewer than 25" in frag.read_text()  # 15 years: short
     (tmp_path / "use.toml").write_text(f'extends = "{frag.name}"\nname = "calibrated"\n')
     sc = rm.load_scenario(tmp_path / "use.toml")
     r2 = sum(v * v for v in sc.factors.rules["exporters"].loadings.values())
