@@ -25,10 +25,12 @@ from scipy import special
 
 from ..analysis.estimators import se_of_mean
 from ..analysis.simulation import simulate
+from ..engine.collect import ClaimsCollector
 from ..inputs.errors import InputError, Problem
 from ..inputs.parameters import MAX_MULTIPLIER
 from ..inputs.scenario import Scenario, scenario_from_dict
 from ..version import __version__
+from .fragment import toml_text
 
 CONFIG_SCHEMA = ("kind", "name", "base", "dominating_point", "given_tail", "se", "lift")
 NAMES_SCHEMA = ("type", "id", "country", "pd", "p_given_tail", "se", "lift")
@@ -105,7 +107,7 @@ def _aim(portfolio, scenario: Scenario, capital: float, n_sims: int, seed: int, 
     return scenario_from_dict(data, "reverse stress")
 
 
-def _routes(result, capital) -> tuple[str, dict[str, float], list[str]]:
+def _routes(result) -> tuple[str, dict[str, float], list[str]]:
     """The most likely configuration among the main dominating point and the event routes."""
     rec = result.run_info["importance"]
     m = result.model
@@ -142,8 +144,6 @@ def reverse_stress(portfolio, scenario: Scenario, capital: float, n_sims: int = 
     m = r.model
     n_f, n_lat = m.arrays.n_factors, m.arrays.thr.shape[0]
     z, d = np.zeros((tail.size, n_f)), np.zeros((tail.size, n_lat), dtype=np.uint8)
-    from ..engine.collect import ClaimsCollector
-
     again = r.replay(tail, ClaimsCollector(0, len(m.covers), m.arrays.horizon, r.scenario, lifetime=False), (z, d))
     if not np.array_equal(again.sum(axis=1), loss[tail]):
         raise RuntimeError("replaying the tail did not reproduce its losses; please report this")
@@ -151,7 +151,7 @@ def reverse_stress(portfolio, scenario: Scenario, capital: float, n_sims: int = 
     strata = r.strata
     zf, zse = _ratio(z, ind, w, strata)
     pdef, pse = _ratio(d.astype(float), ind, w, strata)
-    route, mu, forced = _routes(r, capital)
+    route, mu, forced = _routes(r)
     config, names = _tables(r, zf, zse, pdef, pse, mu, loss, ind, w, strata)
     text, stressed = _scenario(scenario, m, zf, names, forced, capital)
     s = simulate(portfolio, stressed, n_sims=stress_sims, seed=seed + 2, method="plain", **kw)
@@ -208,8 +208,6 @@ def _scenario(scenario: Scenario, model, zf, names, forced, capital) -> tuple[st
                            f"defaults of {', '.join(by_id) or 'no one'} certain")
     data["uncertainty"] = {"parameters": {}}
     stressed = scenario_from_dict(data, "reverse stress")
-    from .fragment import toml_text
-
     text = toml_text({"factors": {"shift": shift}, "country_events": {"probability": {c: 1.0 for c in ev}},
                       "pd_multipliers": {"by_id": by_id}},
                      [f"Reverse stress test at a loss of {capital:,.0f} (riskmodel {__version__}), scenario "
