@@ -82,3 +82,28 @@ def test_bad_claims_are_refused_and_the_command_writes_its_plot(book, tmp_path):
     assert run.returncode == 0, run.stderr
     assert {p.name for p in out.iterdir()} == {"backtest.csv", "backtest.png", "backtest.json"}
     assert (out / "backtest.png").read_bytes()[:4] == b"\x89PNG" and "zone" in run.stdout
+
+
+def test_segments_are_backtested_against_their_own_losses(tmp_path):
+    e, i, c = one_factor_frames(np.full(N, PD), np.full(N, BETA), np.ones(N))
+    c["start"], c["end"] = "2000-01-01", "2030-01-01"
+    c["desk"] = ["north" if k % 4 else "south" for k in range(N)]  # 30 covers and 10
+    book = rm.Portfolio.from_frames(e, i, c)
+    f = tmp_path / "seg.csv"
+    pd.DataFrame({"year": [2020, 2020, 2021, 2021], "claims": [1.0, 0.0, 2.0, 1.0],
+                  "segment": ["north", "south", "north", "south"]}).to_csv(f, index=False)
+    bt = backtest(book, one_factor_scenario(), f, n_sims=20_000, seed=2, segment_by="desk")
+    t = bt.table.set_index(["year", "segment"])
+    whole = backtest(book, one_factor_scenario(), _whole(tmp_path), n_sims=20_000, seed=2).table.set_index("year")
+    for y in (2020, 2021):  # the segments' expected losses add up to the book's, on the same draws
+        assert t.loc[(y, "north"), "expected"] + t.loc[(y, "south"), "expected"] == pytest.approx(
+            whole.loc[y, "expected"], rel=1e-12)
+    assert (t["expected"] > 0).all() and t.loc[(2020, "north"), "expected"] > t.loc[(2020, "south"), "expected"]
+    with pytest.raises(InputError, match="not a covers column"):
+        backtest(book, one_factor_scenario(), f, n_sims=200, segment_by="nothing")
+
+
+def _whole(tmp_path):
+    g = tmp_path / "whole.csv"
+    pd.DataFrame({"year": [2020, 2021], "claims": [1.0, 3.0]}).to_csv(g, index=False)
+    return g
