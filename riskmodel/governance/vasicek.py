@@ -77,25 +77,54 @@ def _edge(f, best: float, crit: float, inside: float, outside: float) -> float:
     return float(optimize.brentq(g, inside, outside, xtol=1e-7))
 
 
-def fit_counts(d, n, ci_level: float = 0.95) -> Fit:
-    """Maximum likelihood from counts, with profile-likelihood intervals."""
-    d, n = np.asarray(d, float), np.asarray(n, float)
-    start = fit_moments(d / n, n, ci_level, n_boot=0)
+def _mle(d, n) -> tuple[float, float, float]:
+    """(c, rho, maximised log-likelihood) of yearly counts."""
+    start = fit_moments(d / n, n, n_boot=0)
     c0 = special.ndtri(np.clip(d.sum() / n.sum(), 1e-9, 1 - 1e-9))
     s0 = special.logit(np.clip((max(start.rho, 1e-3) - RHO_MIN) / (RHO_MAX - RHO_MIN), 1e-6, 1 - 1e-6))
     r = optimize.minimize(lambda v: -mixture_loglik(v[0], _rho(v[1]), d, n), np.array([c0, s0]),
                           method="Nelder-Mead", options={"xatol": 1e-8, "fatol": 1e-10, "maxiter": 4000})
     c_hat, rho_hat = float(r.x[0]), float(_rho(r.x[1]))
-    best = max(-float(r.fun), _profile_c(rho_hat, d, n, c_hat)[0])
-    crit = float(stats.chi2.ppf(ci_level, 1))
+    return c_hat, rho_hat, max(-float(r.fun), _profile_c(rho_hat, d, n, c_hat)[0])
+
+
+BOOT_BELOW = 25  # fewer years: the likelihood ratio's critical values come from a parametric bootstrap
+N_BOOT = 199
+
+
+def calibrated_critical(c: float, rho: float, n, level: float, n_boot: int = N_BOOT, seed: int = 20261204):
+    """The ``level`` quantiles of the likelihood-ratio statistics of rho and of c at the fitted values,
+    from ``n_boot`` series drawn from the fit (the chi-square(1) law holds only for long series)."""
+    rng = np.random.Generator(np.random.Philox(key=seed))
+    lr = np.empty((n_boot, 2))
+    pd = float(special.ndtr(c))
+    for b in range(n_boot):
+        db = simulate_rates(pd, rho, n, n.size, rng).astype(float)
+        cb, _, best = _mle(db, n)
+        lr[b] = 2 * (best - _profile_c(rho, db, n, cb)[0]), 2 * (best - _profile_rho(c, db, n))
+    return tuple(float(q) for q in np.quantile(np.maximum(lr, 0.0), level, axis=0))
+
+
+def fit_counts(d, n, ci_level: float = 0.95, n_boot: int | None = None) -> Fit:
+    """Maximum likelihood from counts, with profile-likelihood intervals; for fewer than ``BOOT_BELOW`` years
+    (or ``n_boot`` > 0) their critical values are calibrated by a parametric bootstrap."""
+    d, n = np.asarray(d, float), np.asarray(n, float)
+    c_hat, rho_hat, best = _mle(d, n)
+    n_boot = (N_BOOT if d.size < BOOT_BELOW else 0) if n_boot is None else n_boot
+    if n_boot > 0:
+        crit_rho, crit_c = calibrated_critical(c_hat, rho_hat, n, ci_level, n_boot)
+        how = f"profile-likelihood intervals, bootstrap-calibrated ({n_boot} series)"
+    else:
+        crit_rho = crit_c = float(stats.chi2.ppf(ci_level, 1))
+        how = "profile-likelihood intervals"
     prof = lambda rho: _profile_c(rho, d, n, c_hat)[0]  # noqa: E731
-    rho_lo = _edge(prof, best, crit, rho_hat, RHO_MIN)
-    rho_hi = _edge(prof, best, crit, rho_hat, RHO_MAX)
+    rho_lo = _edge(prof, best, crit_rho, rho_hat, RHO_MIN)
+    rho_hi = _edge(prof, best, crit_rho, rho_hat, RHO_MAX)
     prof_c = lambda c: _profile_rho(c, d, n)  # noqa: E731
-    c_lo = _edge(prof_c, best, crit, c_hat, c_hat - 5.0)
-    c_hi = _edge(prof_c, best, crit, c_hat, c_hat + 5.0)
+    c_lo = _edge(prof_c, best, crit_c, c_hat, c_hat - 5.0)
+    c_hi = _edge(prof_c, best, crit_c, c_hat, c_hat + 5.0)
     note = "" if rho_lo > RHO_MIN else "the interval of rho reaches 0: the data do not exclude independence"
-    return Fit("maximum likelihood (binomial mixture), profile-likelihood intervals", float(special.ndtr(c_hat)),
+    return Fit(f"maximum likelihood (binomial mixture), {how}", float(special.ndtr(c_hat)),
                (float(special.ndtr(c_lo)), float(special.ndtr(c_hi))), rho_hat,
                (0.0 if rho_lo <= RHO_MIN else rho_lo, rho_hi), int(d.size), note)
 
@@ -112,11 +141,11 @@ def fit_rates(r, ci_level: float = 0.95) -> Fit:
     s2 = float(y.var(ddof=1))
     a = 1.0 - ci_level
     v_lo, v_hi = (T - 1) * s2 / stats.chi2.ppf(1 - a / 2, T - 1), (T - 1) * s2 / stats.chi2.ppf(a / 2, T - 1)
-    # PD = Phi(m / sqrt(1 + v)): delta method on the probit scale (m and v independent: var m = v / T,
+    # PD = Phi(m / sqrt(1 + v)): delta method on the probit scale (m and v independent: var m = s^2 / T,
     # var v ~ 2 v^2 / T)
     k = m / np.sqrt(1.0 + v)
-    se_k = np.sqrt(v / T / (1.0 + v) + (m ** 2 / (4 * (1.0 + v) ** 3)) * 2 * v * v / T)
-    z = float(special.ndtri(0.5 + ci_level / 2))
+    se_k = np.sqrt(s2 / T / (1.0 + v) + (m ** 2 / (4 * (1.0 + v) ** 3)) * 2 * v * v / T)
+    z = float(stats.t.ppf(0.5 + ci_level / 2, T - 1))  # the mean's error is estimated: Student's t
     return Fit("maximum likelihood (large pool), exact chi-square interval of rho", float(special.ndtr(k)),
                (float(special.ndtr(k - z * se_k)), float(special.ndtr(k + z * se_k))), rho,
                (v_lo / (1 + v_lo), v_hi / (1 + v_hi)), T)
