@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import click
 
-from .governance import backtest_main, calibrate_main, reverse_stress_main
+from .governance import backtest_main, calibrate_main, export_main, reverse_stress_main
 from .plumbing import guard, parse_floats, parse_horizon
 from .verbs import (
     capacity_main,
@@ -83,6 +83,7 @@ _sim_opts = [
 @click.option("--json", "json_out", is_flag=True, help="print the metrics as JSON records")
 @click.option("--threads", type=click.IntRange(min=1), help="threads (results do not depend on it)")
 @click.option("--chunk-size", type=click.IntRange(min=1), help="simulations per chunk (results do not depend on it)")
+@click.option("--xlsx", type=click.Path(dir_okay=False), help="also write the results as an Excel workbook (needs --out)")
 @click.option("--parameter-draws", type=click.IntRange(min=2), help="nested Monte Carlo: this many draws of the "
               "scenario's [uncertainty.parameters], each run on the same random numbers; reports each figure's "
               "Monte Carlo error and parameter uncertainty apart (writes uncertainty.csv with --out)")
@@ -188,6 +189,7 @@ def sweep_report_cmd(**kw):
 @cli.command("report")
 @click.argument("results", type=click.Path(file_okay=False))
 @click.option("-o", "--out", required=True, type=click.Path(dir_okay=False), help="the HTML file to write")
+@click.option("--xlsx", type=click.Path(dir_okay=False), help="also write the results as an Excel workbook")
 def report_cmd(**kw):
     """A self-contained HTML report (figures, tables, scenario, provenance) of `riskmodel run --out` results."""
     guard(report_main, **kw)
@@ -238,6 +240,16 @@ def backtest_cmd(horizon, **kw):
     """Observed yearly losses (year, claims[, segment]) against the model's prediction for each year's book:
     PIT values, the Basel traffic light and a plot."""
     guard(backtest_main, horizon=parse_horizon(horizon), **kw)
+
+
+@cli.command("export")
+@click.argument("results", type=click.Path(file_okay=False))
+@click.option("-o", "--out", required=True, type=click.Path(dir_okay=False), help="the .xlsx workbook to write")
+@click.option("--force", is_flag=True, help="replace --out if it exists")
+def export_cmd(**kw):
+    """The results of `riskmodel run --out` as an Excel workbook: one formatted sheet per table, units in the
+    headers."""
+    guard(export_main, **kw)
 
 
 @cli.group("calibrate")

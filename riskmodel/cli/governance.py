@@ -111,3 +111,18 @@ def backtest_main(claims, portfolio=None, scenario=None, sims=None, seed=None, l
                       {**bt.provenance, "zone": bt.zone, "pit_pvalue": bt.pit_pvalue, "passed": bt.passed}, force)
     click.echo(json_records(bt.table) if json_out else bt.summary())
     return 0
+
+
+def export_main(results, out, force=False) -> int:
+    """``riskmodel export RESULTS_DIR -o FILE.xlsx``: the results as an Excel workbook."""
+    from pathlib import Path
+
+    from ..present.workbook import write_workbook
+
+    if Path(out).suffix.lower() != ".xlsx":
+        raise InputError([Problem("-o", "options", "the workbook is an .xlsx file: name it so", value=str(out))],
+                         "options")
+    _refuse_overwrite(out, force)
+    path = write_workbook(results, out)
+    click.echo(f"wrote {path}")
+    return 0

@@ -15,7 +15,12 @@ from .plumbing import check_target, json_records, load_inputs, parse_segment, si
 
 def run_main(portfolio=None, scenario=None, sims=None, seed=None, levels=None, thresholds=None, out=None,
              json_out=False, threads=None, chunk_size=None, master_scale=None, countries=None, date_format=None,
-             quiet=False, method=None, horizon=None, force=False, perspective=None, parameter_draws=None) -> int:
+             quiet=False, method=None, horizon=None, force=False, perspective=None, parameter_draws=None,
+             xlsx=None) -> int:
+    _check_xlsx(xlsx, out)
+    if parameter_draws is not None and xlsx:
+        raise InputError([Problem("--xlsx", "options", "a run with --parameter-draws writes uncertainty tables, "
+                                  "not a workbook: leave --xlsx out")], "options")
     if parameter_draws is not None:
         from .governance import uncertainty_main
 
@@ -43,6 +48,10 @@ def run_main(portfolio=None, scenario=None, sims=None, seed=None, levels=None, t
                       progress=not quiet and sys.stderr.isatty())
     if out:
         result.to_dir(out, thresholds=thresholds, force=force)
+        if xlsx:
+            from ..present.workbook import write_workbook
+
+            write_workbook(out, xlsx)
     if json_out:
         click.echo(json.dumps(result.metrics_records(thresholds), allow_nan=False))
     else:
@@ -232,10 +241,28 @@ def sweep_report_main(store, metric="ec", level=None, out=None, json_out=False) 
     return 0
 
 
-def report_main(results, out) -> int:
+def _check_xlsx(xlsx, out) -> None:
+    """``--xlsx`` writes the workbook of a results folder: it needs ``--out`` and an .xlsx name."""
+    if xlsx is None:
+        return
+    problems = []
+    if not str(xlsx).lower().endswith(".xlsx"):
+        problems.append(Problem("--xlsx", "options", "the workbook is an .xlsx file: name it so", value=str(xlsx)))
+    if out is None:
+        problems.append(Problem("--xlsx", "options", "the workbook shows a results folder: give --out DIR too"))
+    if problems:
+        raise InputError(problems, "options")
+
+
+def report_main(results, out, xlsx=None) -> int:
     from ..present.report import write_report
 
+    _check_xlsx(xlsx, results)
     path = write_report(results, out)
+    if xlsx:
+        from ..present.workbook import write_workbook
+
+        click.echo(f"wrote {write_workbook(results, xlsx)}")
     click.echo(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB, self-contained: open it in any browser)")
     return 0
 

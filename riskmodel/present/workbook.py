@@ -1,0 +1,116 @@
+"""An Excel workbook of a results directory: one formatted sheet per table, units in the headers.
+
+``riskmodel export RESULTS_DIR -o FILE.xlsx`` (and ``--xlsx FILE`` on ``run`` and ``report``). Sheets:
+Summary, Metrics, Exceedance (one-year runs), Contributions and Concentration (when their verbs wrote into
+the directory), Pricing, Cash flows, Scenario and Provenance. Money is in the run's unit (``KRW bn``),
+named in each header; values only, no formulas; empty cells where a figure does not apply.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..analysis.exceedance import exceedance_table
+from ..version import __version__
+from .labels import LABELS, NUMBER_FORMATS, for_people, kind
+from .report import StoredResult
+
+OPTIONAL = (("Contributions", "contributions.parquet"), ("Concentration", "concentration.parquet"),
+            ("Pricing", "pricing.parquet"), ("Cash flows", "cashflows.parquet"))
+
+
+def _flatten(d, prefix="") -> list[tuple[str, str]]:
+    out = []
+    for k, v in d.items():
+        key = f"{prefix}.{k}" if prefix else str(k)
+        if isinstance(v, dict) and v:
+            out += _flatten(v, key)
+        else:
+            out.append((key, json.dumps(v, default=str) if isinstance(v, (list, dict)) else str(v)))
+    return out
+
+
+def _summary(r: StoredResult, div: float, unit: str) -> pd.DataFrame:
+    sc = r.scenario
+    cap = sc.lifetime.capital_level if sc.lifetime.capital_level in r.levels else max(r.levels)
+    rows = [("Expected loss", r.el())] + [(f"{name} at {lv:g}", fn(lv)) for lv in (cap,)
+                                           for name, fn in (("Value at risk", r.var), ("Expected shortfall", r.es),
+                                                            ("Economic capital", r.ec))]
+    df = pd.DataFrame([(n, e.value, e.se, e.ci_low, e.ci_high) for n, e in rows],
+                      columns=["metric", "value", "se", "ci_low", "ci_high"])
+    return for_people(df, div, unit)
+
+
+def sheets(results_dir: str | Path) -> dict[str, pd.DataFrame]:
+    """The workbook's sheets as tables for people (labels in words, money in the run's unit)."""
+    r = StoredResult(results_dir)
+    div, unit = r.money_unit()
+    out = {"Summary": _summary(r, div, unit)}
+    m = r.metrics()
+    out["Metrics"] = for_people(m[m["metric"] != "p_exceed"].drop(columns=["scenario"]), div, unit)
+    if r.scenario.simulation.horizon_years == 1.0:
+        out["Exceedance"] = for_people(exceedance_table(r.sample), div, unit)
+    for name, f in OPTIONAL:
+        p = Path(results_dir) / f
+        if p.is_file():
+            out[name] = for_people(pd.read_parquet(p).drop(columns=["scenario"], errors="ignore"), div, unit)
+    out["Scenario"] = pd.DataFrame(_flatten(r.scenario.model_dump(mode="json")), columns=["Key", "Value"])
+    prov = {k: v for k, v in r.provenance.items()}
+    prov["workbook"] = {"riskmodel_version": __version__, "written": _dt.datetime.now().isoformat(timespec="seconds"),
+                        "money_unit": unit}
+    out["Provenance"] = pd.DataFrame(_flatten(prov), columns=["Key", "Value"])
+    return out
+
+
+def _cell(v):
+    if v is None or v is pd.NA or v is pd.NaT:
+        return None
+    if isinstance(v, (float, np.floating)):
+        return None if not math.isfinite(float(v)) else float(v)
+    if isinstance(v, np.integer):
+        return int(v)
+    if isinstance(v, np.bool_):
+        return bool(v)
+    if isinstance(v, pd.Timestamp):
+        return v.to_pydatetime()
+    return v
+
+
+def write_workbook(results_dir: str | Path, path: str | Path) -> Path:
+    """Write the workbook of ``results_dir`` to ``path`` (written whole, then moved into place)."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    words_kind = {words: k for words, k in LABELS.values()}
+    wb = Workbook()
+    wb.remove(wb.active)
+    for name, df in sheets(results_dir).items():
+        ws = wb.create_sheet(name)
+        ws.append([str(c) for c in df.columns])
+        for row in df.itertuples(index=False):
+            ws.append([_cell(v) for v in row])
+        for j, col in enumerate(df.columns, start=1):
+            head = ws.cell(row=1, column=j)
+            head.font = Font(bold=True, color="FFFFFF")
+            head.fill = PatternFill("solid", fgColor="1F4E79")
+            head.alignment = Alignment(wrap_text=True, vertical="top")
+            k = kind(col) or words_kind.get(str(col).split(" (")[0])
+            fmt = NUMBER_FORMATS.get(k)
+            if fmt:
+                for cell in ws.iter_rows(min_row=2, min_col=j, max_col=j):
+                    cell[0].number_format = fmt
+            width = max([len(str(col))] + [len(str(v)) for v in df[col].head(200)])
+            ws.column_dimensions[get_column_letter(j)].width = min(max(10, width + 2), 60)
+        ws.freeze_panes = "A2"
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    tmp = p.with_name(p.name + ".part")
+    wb.save(tmp)
+    tmp.replace(p)
+    return p

@@ -1,0 +1,76 @@
+"""The Excel workbook of a results folder: every sheet there, read back with openpyxl, values equal to the
+run's files in the unit its headers name, no formulas, no error values, no 'nan'."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from openpyxl import load_workbook
+
+from riskmodel.analysis.exceedance import RETURN_PERIODS, exceedance_table
+from riskmodel.analysis.estimators import LossSample
+from riskmodel.cli import cli
+from riskmodel.present.labels import LABELS, label
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory):
+    d = tmp_path_factory.mktemp("wb") / "res"
+    for args in (["run", "--sims", "4000", "--seed", "3", "--out", str(d), "--quiet"],
+                 ["contributions", "--sims", "4000", "--seed", "3", "--out", str(d), "--quiet"]):
+        r = CliRunner().invoke(cli, args)
+        assert r.exit_code == 0, r.output
+    return d
+
+
+def test_the_workbook_has_every_sheet_with_units_and_values_only(results, tmp_path):
+    out = tmp_path / "book.xlsx"
+    r = CliRunner().invoke(cli, ["export", str(results), "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    wb = load_workbook(out)
+    assert wb.sheetnames == ["Summary", "Metrics", "Exceedance", "Contributions", "Pricing", "Cash flows",
+                             "Scenario", "Provenance"]
+    for ws in wb.worksheets:
+        for row in ws.iter_rows(values_only=True):
+            for v in row:
+                assert not (isinstance(v, str) and (v.startswith("=") or v.startswith("#") or v.lower() == "nan")), \
+                    (ws.title, v)
+                assert not (isinstance(v, float) and not np.isfinite(v)), (ws.title, v)
+    m = pd.read_parquet(results / "metrics.parquet")
+    el = float(m.loc[m["metric"] == "el", "value"].iloc[0])
+    summary = pd.DataFrame(wb["Summary"].values)
+    head = list(summary.iloc[0])
+    assert head[1] == "Value (KRW bn)" and summary.iloc[1, 0] == "Expected loss"
+    assert summary.iloc[1, 1] == pytest.approx(el / 1e9, rel=1e-12)
+    metrics = pd.DataFrame(list(wb["Metrics"].values)[1:], columns=list(wb["Metrics"].values)[0])
+    assert len(metrics) == (m["metric"] != "p_exceed").sum()
+    assert wb["Metrics"].cell(row=2, column=4).number_format == "#,##0.000"
+
+
+def test_the_exceedance_table_reads_the_quantiles_at_the_return_periods(results):
+    losses = pd.read_parquet(results / "losses.parquet")
+    s = LossSample(losses["loss"].to_numpy(), losses["weight"].to_numpy(), 0.95, losses["stratum"].to_numpy())
+    t = exceedance_table(s)
+    assert list(t["return_period"]) == [float(T) for T in RETURN_PERIODS]
+    for T, loss in zip(RETURN_PERIODS, t["loss"]):
+        assert loss == s.var(1 - 1 / T)[0].value
+    assert (np.diff(t["loss"]) >= 0).all() and (t["ci_low"] <= t["loss"]).all() and (t["loss"] <= t["ci_high"]).all()
+
+
+def test_labels_name_the_unit_of_money_only():
+    assert label("value", "KRW bn") == "Value (KRW bn)" and label("share", "KRW bn") == "Share of the total"
+    assert label("exposure_years", "KRW bn") == "Exposure over time (KRW bn-years)"
+    assert label("unknown_column", "KRW bn") == "unknown_column"
+    assert len({w for w, _ in LABELS.values()}) == len(LABELS)  # no two columns share a label
+
+
+@pytest.mark.parametrize("args,fragment", [
+    (["run", "--sims", "1000", "--xlsx", "x.xlsx"], "give --out DIR too"),
+    (["run", "--sims", "1000", "--out", "o", "--xlsx", "x.csv"], "an .xlsx file"),
+    (["export", ".", "-o", "x.csv"], "an .xlsx file"),
+])
+def test_workbook_options_are_checked_before_any_work(args, fragment, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    r = CliRunner().invoke(cli, args)
+    assert r.exit_code == 2 and fragment in r.output and not list(tmp_path.iterdir())
