@@ -74,3 +74,11 @@ def test_workbook_options_are_checked_before_any_work(args, fragment, tmp_path, 
     monkeypatch.chdir(tmp_path)
     r = CliRunner().invoke(cli, args)
     assert r.exit_code == 2 and fragment in r.output and not list(tmp_path.iterdir())
+
+
+def test_the_report_of_a_one_year_run_shows_the_exceedance_table(results):
+    from riskmodel.present.report import build_report
+
+    text = build_report(results)
+    section = text[text.index("<h2>Exceedance"):text.index("<h2>Figures")]
+    assert "Loss (KRW bn)" in section and section.count("<tr") == 1 + len(RETURN_PERIODS)

@@ -180,6 +180,12 @@ def build_report(results_dir: str | Path) -> str:
     parts += ["<h2>Capital</h2>", _table(m.drop(columns=["scenario"]), f, ("value", "se", "ci_low", "ci_high"))]
     if "!" in m.columns and (m["!"] != "").any():
         parts.append("<p class='warn'>* the interval may not cover at its nominal rate: see the warnings above.</p>")
+    if r.scenario.simulation.horizon_years == 1.0:
+        from ..analysis.exceedance import exceedance_table
+        from .labels import for_people
+
+        parts += ["<h2>Exceedance</h2>", f"<p>The loss exceeded once in T years (a VaR at 1 - 1/T), in {unit}.</p>",
+                  _table(for_people(_marked(exceedance_table(r.sample)), f, unit))]
     figs = [("loss_distribution", plots.loss_distribution(r), "The simulated loss distribution (log scale), with EL, "
              "VaR and ES at the highest level and their confidence intervals shaded."),
             ("exceedance", plots.exceedance_curve(r), "Probability that the loss exceeds x, with its confidence band: "
