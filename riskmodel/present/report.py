@@ -226,9 +226,32 @@ def build_report(results_dir: str | Path) -> str:
                   _table(top, f, money)]
     parts += ["<h2>Scenario</h2><details><summary>resolved parameters</summary><pre>"
               + html.escape(json.dumps(r.scenario.model_dump(mode="json"), indent=2, default=str)) + "</pre></details>",
-              "<h2>Provenance</h2><pre>" + html.escape(json.dumps(p, indent=2, default=str)) + "</pre>",
+              "<h2>Provenance</h2>", provenance_table(p),
               "</body></html>"]
     return "\n".join(parts)
+
+
+def flatten(d, prefix: str = "") -> list[tuple[str, str]]:
+    """Nested provenance as (dotted key, value) rows; lists and empty tables as compact JSON."""
+    out = []
+    for k, v in d.items():
+        key = f"{prefix}.{k}" if prefix else str(k)
+        if isinstance(v, dict) and v:
+            out += flatten(v, key)
+        else:
+            out.append((key, json.dumps(v, default=str) if isinstance(v, (list, dict)) else str(v)))
+    return out
+
+
+def provenance_table(p: dict) -> str:
+    """The provenance as a table people read: one row per fact; a file's path shown by its name (the folder
+    a run read from is in the key's group), its SHA-256 beside it."""
+    rows = []
+    for k, v in flatten(p):
+        if v.startswith("/") and len(v) > 1:
+            v = Path(v).name or v
+        rows.append((k, v))
+    return _table(pd.DataFrame(rows, columns=["what", "value"])).replace("<td>", "<td style='text-align:left'>")
 
 
 def write_report(results_dir: str | Path, out: str | Path) -> Path:

@@ -18,21 +18,10 @@ import pandas as pd
 from ..analysis.exceedance import exceedance_table
 from ..version import __version__
 from .labels import LABELS, NUMBER_FORMATS, for_people, kind
-from .report import StoredResult
+from .report import StoredResult, flatten
 
 OPTIONAL = (("Contributions", "contributions.parquet"), ("Concentration", "concentration.parquet"),
             ("Pricing", "pricing.parquet"), ("Cash flows", "cashflows.parquet"))
-
-
-def _flatten(d, prefix="") -> list[tuple[str, str]]:
-    out = []
-    for k, v in d.items():
-        key = f"{prefix}.{k}" if prefix else str(k)
-        if isinstance(v, dict) and v:
-            out += _flatten(v, key)
-        else:
-            out.append((key, json.dumps(v, default=str) if isinstance(v, (list, dict)) else str(v)))
-    return out
 
 
 def _summary(r: StoredResult, div: float, unit: str) -> pd.DataFrame:
@@ -59,11 +48,11 @@ def sheets(results_dir: str | Path) -> dict[str, pd.DataFrame]:
         p = Path(results_dir) / f
         if p.is_file():
             out[name] = for_people(pd.read_parquet(p).drop(columns=["scenario"], errors="ignore"), div, unit)
-    out["Scenario"] = pd.DataFrame(_flatten(r.scenario.model_dump(mode="json")), columns=["Key", "Value"])
+    out["Scenario"] = pd.DataFrame(flatten(r.scenario.model_dump(mode="json")), columns=["Key", "Value"])
     prov = {k: v for k, v in r.provenance.items()}
     prov["workbook"] = {"riskmodel_version": __version__, "written": _dt.datetime.now().isoformat(timespec="seconds"),
                         "money_unit": unit}
-    out["Provenance"] = pd.DataFrame(_flatten(prov), columns=["Key", "Value"])
+    out["Provenance"] = pd.DataFrame(flatten(prov), columns=["Key", "Value"])
     return out
 
 
