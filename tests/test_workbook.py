@@ -82,3 +82,14 @@ def test_the_report_of_a_one_year_run_shows_the_exceedance_table(results):
     text = build_report(results)
     section = text[text.index("<h2>Exceedance"):text.index("<h2>Figures")]
     assert "Loss (KRW bn)" in section and section.count("<tr") == 1 + len(RETURN_PERIODS)
+
+
+def test_figures_on_screen_carry_the_digits_their_error_supports():
+    from riskmodel.present.labels import by_error, decimals
+
+    assert [decimals(x) for x in (0.33, 0.092, 4.2, 37.0, 0.0, float("nan"))] == [2, 3, 1, 0, None, None]
+    df = pd.DataFrame({"value": [105.4721, 13.63512, 80.0], "se": [0.3312, 0.0921, 0.0],
+                       "ci_low": [104.82, 13.4546, 80.0], "ci_high": [106.12, 13.8151, 80.0]})
+    out = by_error(df)
+    assert list(out["value"]) == ["105.47", "13.635", "80"] and list(out["se"]) == ["0.33", "0.092", "0"]
+    assert list(out["ci_low"]) == ["104.82", "13.455", "80"]

@@ -69,3 +69,35 @@ def for_people(df: pd.DataFrame, divisor: float, unit: str) -> pd.DataFrame:
         elif str(out[c].dtype) in ("Float64", "Int64"):
             out[c] = out[c].astype(object).where(out[c].notna(), None)
     return out.rename(columns={c: label(c, unit) for c in out.columns})
+
+
+ROUNDED = ("value", "loss", "ci_low", "ci_high")  # shown to the digits of their row's standard error
+
+
+def decimals(se: float, significant: int = 2) -> int | None:
+    """Decimal places that show ``se`` to ``significant`` digits: a figure is shown to the same place, no
+    finer than its error supports. None when the error is 0 or unknown (an atom, an exact figure)."""
+    import math
+
+    if not (se > 0 and math.isfinite(se)):
+        return None
+    return int(min(max(significant - 1 - math.floor(math.log10(se)), 0), 10))
+
+
+def by_error(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` (with an ``se`` column, already in its unit) with each row's figures and error as text rounded to
+    the error's second significant digit; rows without an error keep four significant digits."""
+    out = df.copy()
+    cols = [c for c in (*ROUNDED, "se") if c in out.columns]
+    if "se" not in out.columns or not cols:
+        return out
+    text = {c: [] for c in cols}
+    for _, row in out.iterrows():
+        se = row["se"]
+        d = decimals(float(se)) if pd.notna(se) else None
+        for c in cols:
+            v = row[c]
+            text[c].append("" if pd.isna(v) else f"{float(v):,.4g}" if d is None else f"{float(v):,.{d}f}")
+    for c in cols:
+        out[c] = text[c]
+    return out

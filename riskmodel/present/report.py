@@ -137,7 +137,11 @@ def _policy_in_unit(policy: pd.DataFrame, f: float, unit: str, ccy: str) -> pd.D
     return d
 
 
-def _table(df: pd.DataFrame, scale: float = 1.0, money: tuple[str, ...] = ()) -> str:
+def _table(df: pd.DataFrame, scale: float = 1.0, money: tuple[str, ...] = (), unit: str | None = None) -> str:
+    """An HTML table: ``money`` columns divided by ``scale``; figures with a standard error rounded to the
+    digits it supports (``labels.by_error``); with ``unit``, columns labelled in words."""
+    from .labels import by_error, label
+
     d = df.copy()
     for c in d.columns:
         if str(d[c].dtype) == "Float64":  # nullable: NaN so that na_rep leaves the cell blank
@@ -145,6 +149,9 @@ def _table(df: pd.DataFrame, scale: float = 1.0, money: tuple[str, ...] = ()) ->
     for c in money:
         if c in d.columns:
             d[c] = d[c] / scale
+    d = by_error(d)
+    if unit is not None:
+        d = d.rename(columns={c: label(c, unit) for c in d.columns})
     return d.to_html(index=False, float_format=lambda v: f"{v:,.4g}", na_rep="", border=0, classes="t")
 
 
@@ -177,15 +184,14 @@ def build_report(results_dir: str | Path) -> str:
     warnings = p.get("warnings") or []
     parts += [f"<p class='warn'>warning: {html.escape(w)}</p>" for w in warnings]
     m = _marked(r.metrics())
-    parts += ["<h2>Capital</h2>", _table(m.drop(columns=["scenario"]), f, ("value", "se", "ci_low", "ci_high"))]
+    parts += ["<h2>Capital</h2>", _table(m.drop(columns=["scenario"]), f, ("value", "se", "ci_low", "ci_high"), unit)]
     if "!" in m.columns and (m["!"] != "").any():
         parts.append("<p class='warn'>* the interval may not cover at its nominal rate: see the warnings above.</p>")
     if r.scenario.simulation.horizon_years == 1.0:
         from ..analysis.exceedance import exceedance_table
-        from .labels import for_people
 
         parts += ["<h2>Exceedance</h2>", f"<p>The loss exceeded once in T years (a VaR at 1 - 1/T), in {unit}.</p>",
-                  _table(for_people(_marked(exceedance_table(r.sample)), f, unit))]
+                  _table(_marked(exceedance_table(r.sample)), f, ("loss", "se", "ci_low", "ci_high"), unit)]
     figs = [("loss_distribution", plots.loss_distribution(r), "The simulated loss distribution (log scale), with EL, "
              "VaR and ES at the highest level and their confidence intervals shaded."),
             ("exceedance", plots.exceedance_curve(r), "Probability that the loss exceeds x, with its confidence band: "
