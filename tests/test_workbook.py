@@ -93,3 +93,19 @@ def test_figures_on_screen_carry_the_digits_their_error_supports():
     out = by_error(df)
     assert list(out["value"]) == ["105.47", "13.635", "80"] and list(out["se"]) == ["0.33", "0.092", "0"]
     assert list(out["ci_low"]) == ["104.82", "13.455", "80"]
+
+
+def test_the_report_leads_with_the_answer_against_a_capital_figure(results):
+    from riskmodel.present.report import build_report, executive_summary, StoredResult
+
+    r = StoredResult(results)
+    t = executive_summary(r, 8e10, 1e9, "KRW bn").set_index("figure")
+    p = r.sample.prob_exceed(8e10)
+    assert t.loc["Probability the losses exhaust it in the horizon", "value"] == p.value
+    ec = r.ec(0.999)
+    head = t.loc["Headroom: given less economic capital (KRW bn)"]
+    assert head["value"] == pytest.approx((8e10 - ec.value) / 1e9) and head["se"] == pytest.approx(ec.se / 1e9)
+    text = build_report(results, capital=8e10)
+    assert text.index("<h2>Summary") < text.index("<h2>Capital") and "once in" in text
+    r2 = CliRunner().invoke(cli, ["report", str(results), "-o", "x.html", "--capital", "-1"])
+    assert r2.exit_code == 2 and "must be a positive amount" in r2.output

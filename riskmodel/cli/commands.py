@@ -190,6 +190,8 @@ def sweep_report_cmd(**kw):
 @click.argument("results", type=click.Path(file_okay=False))
 @click.option("-o", "--out", required=True, type=click.Path(dir_okay=False), help="the HTML file to write")
 @click.option("--xlsx", type=click.Path(dir_okay=False), help="also write the results as an Excel workbook")
+@click.option("--capital", type=float, help="a capital or fund figure (reporting currency): the summary adds the "
+              "headroom and the probability of exhausting it")
 def report_cmd(**kw):
     """A self-contained HTML report (figures, tables, scenario, provenance) of `riskmodel run --out` results."""
     guard(report_main, **kw)

@@ -254,11 +254,14 @@ def _check_xlsx(xlsx, out) -> None:
         raise InputError(problems, "options")
 
 
-def report_main(results, out, xlsx=None) -> int:
+def report_main(results, out, xlsx=None, capital=None) -> int:
     from ..present.report import write_report
 
     _check_xlsx(xlsx, results)
-    path = write_report(results, out)
+    if capital is not None and not (capital > 0 and math.isfinite(capital)):
+        raise InputError([Problem("--capital", "options", "must be a positive amount in the reporting currency",
+                                  value=capital)], "options")
+    path = write_report(results, out, capital)
     if xlsx:
         from ..present.workbook import write_workbook
 

@@ -163,8 +163,48 @@ text-align:right;border-bottom:1px solid #ddd}.t th{background:#eef3f8}img{max-w
 figcaption{color:#555;font-size:.9em}"""
 
 
-def build_report(results_dir: str | Path) -> str:
-    """The report of ``results_dir`` as one HTML string."""
+def executive_summary(r: StoredResult, capital: float | None, f: float, unit: str) -> pd.DataFrame:
+    """The answer first: capital at the agency's level, against ``capital`` (a capital or fund figure) the
+    headroom and the probability of exhausting it, EL against premiums, collateral freed per unit of capital;
+    each with its error (figures in ``unit``, probabilities and ratios as they are)."""
+    sc = r.scenario
+    level = sc.lifetime.capital_level if sc.lifetime.capital_level in r.levels else max(r.levels)
+    ec, el = r.ec(level), r.el()
+    rows = [(f"Economic capital at {level:g} ({unit})", ec.value / f, ec.se / f, ec.ci_low / f, ec.ci_high / f),
+            (f"Expected loss ({unit})", el.value / f, el.se / f, el.ci_low / f, el.ci_high / f)]
+    if capital is not None:
+        p = r.sample.prob_exceed(capital)
+        rows += [(f"Capital or fund given ({unit})", capital / f, 0.0, capital / f, capital / f),
+                 (f"Headroom: given less economic capital ({unit})", (capital - ec.value) / f, ec.se / f,
+                  (capital - ec.ci_high) / f, (capital - ec.ci_low) / f),
+                 ("Probability the losses exhaust it in the horizon", p.value, p.se, p.ci_low, p.ci_high)]
+    pricing = r._optional("pricing.parquet")
+    if pricing is not None and float(pricing["premium"].sum()) > 0:
+        prem = float(pricing["premium"].sum())
+        rows.append(("Expected loss per unit of premium", el.value / prem, el.se / prem, el.ci_low / prem,
+                     el.ci_high / prem))
+    policy = r._optional("policy.csv")
+    if policy is not None and (policy["figure"] == "freed_per_ec").any():
+        q = policy[policy["figure"] == "freed_per_ec"].iloc[0]
+        rows.append(("Collateral freed per unit of capital", *(float(q[c]) for c in ("value", "se", "ci_low",
+                                                                                       "ci_high"))))
+    return pd.DataFrame(rows, columns=["figure", "value", "se", "ci_low", "ci_high"])
+
+
+def _summary_html(r: StoredResult, capital, f: float, unit: str) -> list[str]:
+    t = executive_summary(r, capital, f, unit)
+    out = ["<h2>Summary</h2>", _table(t)]
+    if capital is not None:
+        p = float(t.loc[t["figure"].str.startswith("Probability the losses exhaust"), "value"].iloc[0])
+        years = f"once in {1 / p:,.0f} years" if p > 0 else "in none of the simulations"
+        out.insert(1, f"<p>Losses exceed the {capital / f:,.1f} {html.escape(unit)} given {years} "
+                      f"(probability {p:.2g} in the horizon).</p>")
+    return out
+
+
+def build_report(results_dir: str | Path, capital: float | None = None) -> str:
+    """The report of ``results_dir`` as one HTML string; ``capital`` (a capital or fund figure in the
+    reporting currency) adds its headroom and the probability of exhausting it to the summary."""
     from . import plots
 
     r = StoredResult(results_dir)
@@ -183,6 +223,7 @@ def build_report(results_dir: str | Path) -> str:
              f"{_dt.datetime.now(_dt.timezone.utc):%Y-%m-%d %H:%M} UTC from {html.escape(str(r.dir))}.</p>"]
     warnings = p.get("warnings") or []
     parts += [f"<p class='warn'>warning: {html.escape(w)}</p>" for w in warnings]
+    parts += _summary_html(r, capital, f, unit)
     m = _marked(r.metrics())
     parts += ["<h2>Capital</h2>", _table(m.drop(columns=["scenario"]), f, ("value", "se", "ci_low", "ci_high"), unit)]
     if "!" in m.columns and (m["!"] != "").any():
@@ -260,8 +301,8 @@ def provenance_table(p: dict) -> str:
     return _table(pd.DataFrame(rows, columns=["what", "value"])).replace("<td>", "<td style='text-align:left'>")
 
 
-def write_report(results_dir: str | Path, out: str | Path) -> Path:
-    text = build_report(results_dir)
+def write_report(results_dir: str | Path, out: str | Path, capital: float | None = None) -> Path:
+    text = build_report(results_dir, capital)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")
