@@ -42,6 +42,20 @@ KNOWN = {name for names in VERB_FILES.values() for name in names}
 STAGING_PREFIX = ".riskmodel-staging-"
 
 
+def write_whole(path: str | Path, write: Callable[[Path], None]) -> Path:
+    """Write one file whole: ``write`` fills a sibling ``.part`` file, which then replaces ``path`` (a reader
+    never sees half a file, a failed write leaves the old one)."""
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    tmp = p.with_name(p.name + ".part")
+    try:
+        write(tmp)
+        tmp.replace(p)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return p
+
+
 def check_target(out: str | Path, force: bool = False, known=KNOWN, what: str = "riskmodel's results") -> None:
     """Refuse ``--out`` when it is a file, or a directory holding files riskmodel did not write (unless forced)."""
     d = Path(out)

@@ -11,6 +11,7 @@ import math
 import re
 from pathlib import Path
 
+from ..analysis.outdir import write_whole
 from ..inputs.scenario import scenario_from_dict
 from ..version import __version__
 
@@ -76,9 +77,4 @@ def check_loads(tables: dict[str, dict], source: str) -> None:
 
 
 def write_fragment(path: str | Path, text: str) -> Path:
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    tmp = p.with_name(p.name + ".part")
-    tmp.write_text(text)
-    tmp.replace(p)
-    return p
+    return write_whole(path, lambda f: f.write_text(text))

@@ -8,7 +8,6 @@ named in each header; values only, no formulas; empty cells where a figure does 
 from __future__ import annotations
 
 import datetime as _dt
-import json
 import math
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..analysis.exceedance import exceedance_table
+from ..analysis.outdir import write_whole
 from ..version import __version__
 from .labels import LABELS, NUMBER_FORMATS, for_people, kind
 from .report import StoredResult, flatten
@@ -97,9 +97,4 @@ def write_workbook(results_dir: str | Path, path: str | Path) -> Path:
             width = max([len(str(col))] + [len(str(v)) for v in df[col].head(200)])
             ws.column_dimensions[get_column_letter(j)].width = min(max(10, width + 2), 60)
         ws.freeze_panes = "A2"
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    tmp = p.with_name(p.name + ".part")
-    wb.save(tmp)
-    tmp.replace(p)
-    return p
+    return write_whole(path, wb.save)
