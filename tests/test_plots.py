@@ -10,6 +10,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
 
 import riskmodel as rm  # noqa: E402
+from riskmodel.analysis.labels import decimals  # noqa: E402
 from riskmodel.present import plots  # noqa: E402
 from riskmodel.sweeps.run import run_sweep  # noqa: E402
 from riskmodel.sweeps.spec import load_sweep  # noqa: E402
@@ -124,7 +125,13 @@ def test_collateral_vs_capital_one_point_per_segment(three_years):
 def test_results_render_as_html_tables_and_text_elsewhere(one_year):
     html = one_year._repr_html_()
     assert html.count("<tr") == len(one_year.metrics()) + 1  # header + one row per metric
-    assert "<table" in html and "value (KRW bn)" in html and "importance sampling" in html
+    assert "<table" in html and "Value (KRW bn)" in html and "importance sampling" in html
+    el = one_year.el()
+    d = decimals(el.se / 1e9)  # shown to the error's second significant digit, no finer
+    assert f"<td>{el.value / 1e9:,.{d}f}</td>" in html and f"<td>{el.value / 1e9:,.{d + 1}f}</td>" not in html
     assert str(one_year) == one_year.summary() and "<" not in one_year.summary().split("\n")[0]
     conc = one_year.concentration()
-    assert "<table" in conc._repr_html_() and "hhi_capital" in conc._repr_html_()
+    h = conc.herfindahl.iloc[0]
+    d = decimals(h["hhi_capital_se"])
+    assert "<table" in conc._repr_html_() and "Herfindahl index of capital" in conc._repr_html_()
+    assert f"<td>{h['hhi_capital']:,.{d}f}</td>" in conc._repr_html_()

@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 from riskmodel.analysis.exceedance import RETURN_PERIODS, exceedance_table
 from riskmodel.analysis.estimators import LossSample
 from riskmodel.cli import cli
-from riskmodel.present.labels import LABELS, label
+from riskmodel.analysis.labels import LABELS, decimals, label
 
 
 @pytest.fixture(scope="module")
@@ -29,8 +29,8 @@ def test_the_workbook_has_every_sheet_with_units_and_values_only(results, tmp_pa
     r = CliRunner().invoke(cli, ["export", str(results), "-o", str(out)])
     assert r.exit_code == 0, r.output
     wb = load_workbook(out)
-    assert wb.sheetnames == ["Summary", "Metrics", "Exceedance", "Contributions", "Pricing", "Cash flows",
-                             "Scenario", "Provenance"]
+    assert wb.sheetnames == ["Summary", "Metrics", "Exceedance", "Capital by segment", "Concentration",
+                             "Contributions", "Pricing", "Cash flows", "Scenario", "Provenance"]
     for ws in wb.worksheets:
         for row in ws.iter_rows(values_only=True):
             for v in row:
@@ -45,7 +45,14 @@ def test_the_workbook_has_every_sheet_with_units_and_values_only(results, tmp_pa
     assert summary.iloc[1, 1] == pytest.approx(el / 1e9, rel=1e-12)
     metrics = pd.DataFrame(list(wb["Metrics"].values)[1:], columns=list(wb["Metrics"].values)[0])
     assert len(metrics) == (m["metric"] != "p_exceed").sum()
-    assert wb["Metrics"].cell(row=2, column=4).number_format == "#,##0.000"
+    # each figure shown to the digits its error supports; the cell keeps the unrounded value
+    se = float(m.loc[m["metric"] == "el", "se"].iloc[0]) / 1e9
+    d = decimals(se)
+    assert wb["Metrics"].cell(row=2, column=4).number_format == "#,##0." + "0" * d
+    assert wb["Metrics"].cell(row=2, column=5).number_format == "#,##0." + "0" * d  # the error itself
+    assert wb["Metrics"].cell(row=2, column=4).value == pytest.approx(el / 1e9, rel=1e-12)
+    conc = pd.DataFrame(list(wb["Concentration"].values)[1:], columns=list(wb["Concentration"].values)[0])
+    assert "Herfindahl index of capital" in conc.columns and len(conc) == 4
 
 
 def test_the_exceedance_table_reads_the_quantiles_at_the_return_periods(results):
@@ -80,12 +87,12 @@ def test_the_report_of_a_one_year_run_shows_the_exceedance_table(results):
     from riskmodel.present.report import build_report
 
     text = build_report(results)
-    section = text[text.index("<h2>Exceedance"):text.index("<h2>Figures")]
+    section = text[text.index("<h2>Exceedance"):text.index("<h2>Who consumes")]
     assert "Loss (KRW bn)" in section and section.count("<tr") == 1 + len(RETURN_PERIODS)
 
 
 def test_figures_on_screen_carry_the_digits_their_error_supports():
-    from riskmodel.present.labels import by_error, decimals
+    from riskmodel.analysis.labels import by_error, decimals
 
     assert [decimals(x) for x in (0.33, 0.092, 4.2, 37.0, 0.0, float("nan"))] == [2, 3, 1, 0, None, None]
     df = pd.DataFrame({"value": [105.4721, 13.63512, 80.0], "se": [0.3312, 0.0921, 0.0],

@@ -23,9 +23,10 @@ import numpy as np
 import pandas as pd
 
 from ..inputs.errors import InputError, Problem
-from ..inputs.schema import CONCENTRATION_SCHEMA, HERFINDAHL_SCHEMA, LIMITS_SCHEMA, conform
+from ..inputs.schema import CONCENTRATION_SCHEMA, CONTRIBUTIONS_SCHEMA, HERFINDAHL_SCHEMA, LIMITS_SCHEMA, conform
 from ..model.segments import ALIASES, cover_attributes, resolve, segment_codes
 from .contributions import capital_shares
+from .labels import MONEY, by_error, kind, label
 
 DIMENSIONS = ("exporter", "importer", "country", "region")
 
@@ -74,12 +75,19 @@ class Concentration:
         return self.summary()
 
     def _repr_html_(self) -> str:
-        fmt = lambda v: f"{v:,.4g}"  # noqa: E731
+        def table(df):  # labels in words, money in the unit, figures to the digits their errors support
+            d = df.drop(columns=["scenario"], errors="ignore").copy()
+            for c in d.columns:
+                if kind(c) == MONEY:
+                    d[c] = d[c] / self.unit[0]
+            d = by_error(d).rename(columns={c: label(c, self.unit[1]) for c in d.columns})
+            return d.to_html(index=False, float_format=lambda v: f"{v:,.4g}")
+
         out = "<p><b>Concentration</b> (capital = Euler contribution to ES at the capital level)</p>"
-        out += self.herfindahl.to_html(index=False, float_format=fmt)
+        out += table(self.herfindahl)
         if len(self.limits):
             out += f"<p>limits: {len(self.limits)} checked, {len(self.breaches)} breached</p>"
-            out += self.breaches.to_html(index=False, float_format=fmt)
+            out += table(self.breaches)
         return out
 
 
@@ -121,6 +129,17 @@ def concentration_table(result, limits=None, top: int = 10, level: float | None 
     return Concentration(shares, conform(pd.DataFrame(hhi).assign(scenario=result.scenario.name,
                                                                       perspective=result.perspective),
                                          HERFINDAHL_SCHEMA), top_df, limits_df, result.money_unit())
+
+
+def run_tables(result) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Who consumes the capital, as ``run --out`` writes it: the Euler contributions to ES at the capital level
+    by exporter, importer, country and region (``capital_by_segment.parquet``, the contributions table's
+    columns) and the Herfindahl indices (``capital_concentration.csv``); one tail replay serves both."""
+    level = result.scenario.lifetime.capital_level
+    hhi = concentration_table(result, top=0, level=level).herfindahl
+    by_segment = pd.concat([result.contributions(by=d, measure="es", level=level) for d in DIMENSIONS],
+                           ignore_index=True)
+    return conform(by_segment, CONTRIBUTIONS_SCHEMA), hhi
 
 
 def _empty_limits() -> pd.DataFrame:

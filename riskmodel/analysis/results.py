@@ -334,11 +334,13 @@ class SimulationResult:
     # ---------------------------------------------------------------- output
 
     def to_dir(self, out: str | Path, thresholds=(), force: bool = False) -> Path:
-        """Write metrics.parquet/.csv, losses.parquet, the lifetime tables, scenario.json and run.json into
-        ``out``, all or none (``riskmodel.outdir``); ``force`` writes beside files riskmodel did not write."""
+        """Write the metrics, losses, lifetime tables, who consumes the capital (``concentration.run_tables``),
+        scenario.json and run.json into ``out``, all or none (``outdir``); ``force`` writes beside others' files."""
+        from .concentration import run_tables
         from .outdir import write_outputs
 
         m = self.metrics(thresholds=thresholds)
+        by_segment, hhi = run_tables(self)
         writers = {
             "metrics.parquet": lambda f: m.to_parquet(f, index=False),
             "metrics.csv": lambda f: m.to_csv(f, index=False),
@@ -348,6 +350,8 @@ class SimulationResult:
             "pricing.parquet": lambda f: self.pricing().to_parquet(f, index=False),
             "collateral.parquet": lambda f: self.collateral().to_parquet(f, index=False),
             "policy.csv": lambda f: self.policy().to_csv(f, index=False),
+            "capital_by_segment.parquet": lambda f: by_segment.to_parquet(f, index=False),
+            "capital_concentration.csv": lambda f: hhi.to_csv(f, index=False),
             **({"transfer.csv": lambda f: self.transfer().to_csv(f, index=False)} if self.transfer_losses is not None
                else {}),
             "scenario.json": lambda f: f.write_text(self.scenario.model_dump_json(indent=2) + "\n"),

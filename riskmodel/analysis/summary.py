@@ -6,6 +6,7 @@ from html import escape
 import pandas as pd
 
 from ..version import __version__
+from .labels import by_error, label
 
 
 def text(r) -> str:
@@ -83,13 +84,16 @@ def html(r) -> str:
     f, unit = r.money_unit()
     sim = r.scenario.simulation
     m = r.metrics()
-    view = pd.DataFrame({"metric": m["metric"], "level": m["level"].astype(object).where(m["level"].notna(), ""),
-                         f"value ({unit})": m["value"] / f, "std err": m["se"] / f,
-                         "CI low": m["ci_low"] / f, "CI high": m["ci_high"] / f})
+    view = m[["metric", "level", "value", "se", "ci_low", "ci_high"]].copy()
+    view["level"] = view["level"].astype(object).where(view["level"].notna(), "")
+    for c in ("value", "se", "ci_low", "ci_high"):
+        view[c] = view[c] / f
+    view = by_error(view)  # each figure to the digits its error supports
+    view = view.rename(columns={c: label(c, unit) for c in view.columns})
     head = (f"<p><b>riskmodel {__version__}</b> | scenario <b>{escape(r.scenario.name)}</b> | "
             f"{r.n_sims:,} simulations | seed {r.seed} | {escape(r.method_text())} | "
             f"{sim.horizon_years:g}-year horizon from {sim.valuation_date} | "
             f"{int(round(sim.ci_level * 100))}% intervals"
             + (f" | {r.perspective} of risk transfer" if r.transfer_losses is not None else "") + "</p>")
     warn = "".join(f"<p style='color:#b22222'>warning: {escape(w)}</p>" for w in r.warnings)
-    return head + view.to_html(index=False, float_format=lambda v: f"{v:,.3f}", classes="riskmodel") + warn
+    return head + view.to_html(index=False, classes="riskmodel") + warn

@@ -65,8 +65,8 @@ def run_main(portfolio=None, scenario=None, sims=None, seed=None, levels=None, t
             click.echo(t.to_string(index=False))
         if out:
             click.echo(f"\nwrote {Path(out) / 'metrics.parquet'}, metrics.csv, losses.parquet, lifetime.csv, "
-                       f"cashflows.parquet, pricing.parquet, collateral.parquet, policy.csv, "
-                       f"{'transfer.csv, ' if result.transfer_losses is not None else ''}scenario.json, run.json")
+                       f"cashflows.parquet, pricing.parquet, collateral.parquet, policy.csv, capital_by_segment.parquet, "
+                       f"capital_concentration.csv, {'transfer.csv, ' if result.transfer_losses is not None else ''}scenario.json, run.json")
     return 0
 
 

@@ -1,9 +1,11 @@
 """An Excel workbook of a results directory: one formatted sheet per table, units in the headers.
 
 ``riskmodel export RESULTS_DIR -o FILE.xlsx`` (and ``--xlsx FILE`` on ``run`` and ``report``). Sheets:
-Summary, Metrics, Exceedance (one-year runs), Contributions and Concentration (when their verbs wrote into
-the directory), Pricing, Cash flows, Scenario and Provenance. Money is in the run's unit (``KRW bn``),
-named in each header; values only, no formulas; empty cells where a figure does not apply.
+Summary, Metrics, Exceedance (one-year runs), Capital by segment and Concentration (the run's), Contributions
+and Concentration by segment (when those verbs wrote into the directory), Pricing, Cash flows, Scenario and
+Provenance. Money is in the run's unit (``KRW bn``), named in each header; values only, no formulas; empty
+cells where a figure does not apply; each figure with an error shown to the digits the error supports (the
+value in the cell is not rounded).
 """
 from __future__ import annotations
 
@@ -15,13 +17,17 @@ import numpy as np
 import pandas as pd
 
 from ..analysis.exceedance import exceedance_table
+from ..analysis.labels import LABELS, NUMBER_FORMATS, excel_format, for_people, kind
 from ..analysis.outdir import write_whole
 from ..version import __version__
-from .labels import LABELS, NUMBER_FORMATS, for_people, kind
-from .report import StoredResult, flatten
+from .stored import StoredResult, flatten
 
-OPTIONAL = (("Contributions", "contributions.parquet"), ("Concentration", "concentration.parquet"),
-            ("Pricing", "pricing.parquet"), ("Cash flows", "cashflows.parquet"))
+# (sheet, verb that wrote the file beside the run or None for the run's own, file)
+OPTIONAL = (("Capital by segment", None, "capital_by_segment.parquet"),
+            ("Concentration", None, "capital_concentration.csv"),
+            ("Contributions", "contributions", "contributions.parquet"),
+            ("Concentration by segment", "concentration", "concentration.parquet"),
+            ("Pricing", None, "pricing.parquet"), ("Cash flows", None, "cashflows.parquet"))
 
 
 def _summary(r: StoredResult, div: float, unit: str) -> pd.DataFrame:
@@ -44,10 +50,10 @@ def sheets(results_dir: str | Path) -> dict[str, pd.DataFrame]:
     out["Metrics"] = for_people(m[m["metric"] != "p_exceed"].drop(columns=["scenario"]), div, unit)
     if r.scenario.simulation.horizon_years == 1.0:
         out["Exceedance"] = for_people(exceedance_table(r.sample), div, unit)
-    for name, f in OPTIONAL:
-        p = Path(results_dir) / f
-        if p.is_file():
-            out[name] = for_people(pd.read_parquet(p).drop(columns=["scenario"], errors="ignore"), div, unit)
+    for name, verb, f in OPTIONAL:
+        t = r.table(f) if verb is None else r.verb_table(verb, f)  # another run's file is left out
+        if t is not None:
+            out[name] = for_people(t.drop(columns=["scenario"], errors="ignore"), div, unit)
     out["Scenario"] = pd.DataFrame(flatten(r.scenario.model_dump(mode="json")), columns=["Key", "Value"])
     prov = {k: v for k, v in r.provenance.items()}
     prov["workbook"] = {"riskmodel_version": __version__, "written": _dt.datetime.now().isoformat(timespec="seconds"),
@@ -91,9 +97,11 @@ def write_workbook(results_dir: str | Path, path: str | Path) -> Path:
             head.alignment = Alignment(wrap_text=True, vertical="top")
             k = kind(col) or words_kind.get(str(col).split(" (")[0])
             fmt = NUMBER_FORMATS.get(k)
-            if fmt:
-                for cell in ws.iter_rows(min_row=2, min_col=j, max_col=j):
-                    cell[0].number_format = fmt
+            err = df[df.attrs["error_of"][col]].tolist() if col in df.attrs.get("error_of", {}) else None
+            for i, cell in enumerate(ws.iter_rows(min_row=2, min_col=j, max_col=j)):
+                f = (excel_format(k, err[i]) if err is not None else None) or fmt  # the digits its error supports
+                if f:
+                    cell[0].number_format = f
             width = max([len(str(col))] + [len(str(v)) for v in df[col].head(200)])
             ws.column_dimensions[get_column_letter(j)].width = min(max(10, width + 2), 60)
         ws.freeze_panes = "A2"
