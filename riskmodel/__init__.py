@@ -8,6 +8,7 @@ Public API (a contract: see README):
     simulate(portfolio, scenario, n_sims=..., seed=...) -> SimulationResult
     result.contributions(by=..., measure=..., level=...), result.concentration(limits=...)
     whatif(portfolio, scenario, new_covers) -> WhatIf
+    compare(results_dir_a, results_dir_b) -> Comparison
 """
 from .version import __version__
 
@@ -15,7 +16,7 @@ from .version import __version__
 # scipy or pandas: `riskmodel --help` costs a Python start, not the whole library. The names are riskmodel.api's.
 _EXPORTS = ("InputError", "Problem", "RiskModelError", "Portfolio", "load_portfolio", "load_reference", "Scenario",
             "load_scenario", "scenario_from_dict", "simulate", "SimulationResult", "sample_portfolio", "WhatIf",
-            "whatif")
+            "whatif", "Comparison", "compare")
 # modules notebooks reach by their short name: `from riskmodel import plots`
 _MODULES = {"plots": "present.plots", "analytic": "analysis.analytic", "calibrate": "governance.calibrate"}
 __all__ = [*_EXPORTS, "__version__"]

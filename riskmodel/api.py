@@ -4,6 +4,7 @@ Each name lives in the stage that computes it; this module only gathers
 them. ``riskmodel/__init__.py`` loads it on first use, so that importing the
 package (and the command line's ``--help``) costs no numba, scipy or pandas.
 """
+from .analysis.comparison import Comparison, compare
 from .analysis.results import SimulationResult
 from .analysis.simulation import simulate
 from .analysis.whatif import WhatIf, whatif
@@ -20,4 +21,5 @@ __all__ = [
     "simulate", "SimulationResult",
     "sample_portfolio",
     "WhatIf", "whatif",
+    "Comparison", "compare",
 ]

@@ -153,12 +153,14 @@ def baseline():
 
 
 def copy_sample(dest: Path, edit_covers=None) -> Path:
-    """The bundled sample as CSV files in ``dest``; ``edit_covers(df)`` may change covers (all text)."""
+    """The bundled sample as CSV files in ``dest``; ``edit_covers(df)`` may change covers (all text), in place
+    or by returning the new table."""
     dest.mkdir(parents=True, exist_ok=True)
     for f in SAMPLE.iterdir():
         (dest / f.name).write_text(f.read_text())
     if edit_covers is not None:
         cov = pd.read_csv(dest / "covers.csv", dtype=str)
-        edit_covers(cov)
+        edited = edit_covers(cov)
+        cov = cov if edited is None else edited  # changed in place, or a new table returned
         cov.to_csv(dest / "covers.csv", index=False)
     return dest

@@ -84,7 +84,7 @@ def test_report_renders_in_a_headless_browser(report_file, tmp_path):
 
 
 def test_the_runs_contributions_sum_to_its_es_and_name_every_country(results_dir):
-    from riskmodel.present.stored import StoredResult
+    from riskmodel.analysis.stored import StoredResult
 
     r = StoredResult(results_dir)
     level = r.scenario.lifetime.capital_level

@@ -52,6 +52,11 @@ LABELS: dict[str, tuple[str, str]] = {
     "ceded_el": ("Ceded expected loss", MONEY), "ceded_el_se": ("Ceded expected loss, standard error", MONEY),
     "p_pays": ("Probability it pays", PROB), "figure": ("What", TEXT), "unit": ("Unit", TEXT),
     "cover_id": ("Cover", TEXT),
+    # run comparison
+    "a": ("Before", MONEY), "a_se": ("Before, standard error", MONEY), "b": ("After", MONEY),
+    "b_se": ("After, standard error", MONEY), "change": ("Change", MONEY),
+    "change_se": ("Change, standard error", MONEY), "errors": ("Errors from", TEXT), "detail": ("Detail", TEXT),
+    "covers": ("Covers changed", COUNT), "step": ("Step", COUNT),
     # exceedance
     "return_period": ("Return period (years)", YEARS), "probability": ("Probability a year", PROB),
     "loss": ("Loss", MONEY),
@@ -111,6 +116,8 @@ def error_columns(columns) -> dict[str, str]:
     for c in cols:
         if c.endswith("_se") and c[:-3] in cols:
             out[c[:-3]] = out[c] = c
+    if "change_se" in cols:  # a comparison's interval is the change's
+        out.update({c: "change_se" for c in ("ci_low", "ci_high") if c in cols})
     return out
 
 

@@ -35,10 +35,12 @@ VERB_FILES = {
     "uncertainty": ("uncertainty.csv", "parameter_draws.csv", "per_draw.csv", "uncertainty.json"),
     "reverse_stress": ("reverse_stress.csv", "reverse_stress_names.csv", "reverse_stress.toml", "reverse_stress.json"),
     "backtest": ("backtest.csv", "backtest.png", "backtest.json"),
+    "compare": ("compare.csv", "compare_steps.csv", "compare.json"),
 }
 PROVENANCE = {"run": "run.json", "contributions": "contributions.json", "whatif": "whatif.json",
               "concentration": "concentration.json", "capacity": "capacity.json", "uncertainty": "uncertainty.json",
-              "reverse_stress": "reverse_stress.json", "backtest": "backtest.json"}
+              "reverse_stress": "reverse_stress.json", "backtest": "backtest.json",
+              "compare": "compare.json"}
 KNOWN = {name for names in VERB_FILES.values() for name in names}
 STAGING_PREFIX = ".riskmodel-staging-"
 

@@ -11,6 +11,7 @@ from .governance import backtest_main, calibrate_main, export_main, reverse_stre
 from .plumbing import guard, parse_floats, parse_horizon
 from .verbs import (
     capacity_main,
+    compare_main,
     concentration_main,
     contributions_main,
     report_main,
@@ -186,12 +187,32 @@ def sweep_report_cmd(**kw):
     guard(sweep_report_main, **kw)
 
 
+@cli.command("compare")
+@click.argument("a", type=click.Path(file_okay=False))
+@click.argument("b", type=click.Path(file_okay=False))
+@click.option("--levels", help="confidence levels, e.g. 0.99,0.999 (default: those both runs report)")
+@click.option("--no-steps", "steps", is_flag=True, flag_value=False, default=True,
+              help="only the change, not where it came from (which reruns the books in between)")
+@click.option("--out", type=click.Path(file_okay=False), help="write compare.csv, compare_steps.csv, compare.json")
+@click.option("--json", "json_out", is_flag=True, help="print the changes and steps as JSON")
+@click.option("--threads", type=click.IntRange(min=1), help="threads for the reruns (numbers do not change)")
+@click.option("--quiet", is_flag=True, help="no progress bar")
+@click.option("--force", is_flag=True, help="write into --out beside files riskmodel did not write")
+def compare_cmd(levels, **kw):
+    """The change from run A (earlier, or the base) to run B (later, or a stress): EL, VaR, ES and EC with
+    errors (common random numbers when the runs share seed and size), split into parameters, valuation date
+    and covers removed, amended and added."""
+    guard(compare_main, levels=parse_floats(levels, "--levels"), **kw)
+
+
 @cli.command("report")
 @click.argument("results", type=click.Path(file_okay=False))
 @click.option("-o", "--out", required=True, type=click.Path(dir_okay=False), help="the HTML file to write")
 @click.option("--xlsx", type=click.Path(dir_okay=False), help="also write the results as an Excel workbook")
 @click.option("--capital", type=float, help="a capital or fund figure (reporting currency): the summary adds the "
               "headroom and the probability of exhausting it")
+@click.option("--against", type=click.Path(file_okay=False), help="a base results folder (last quarter's run, or "
+              "the base of a stress): the report adds the change against it")
 def report_cmd(**kw):
     """A self-contained HTML report (figures, tables, scenario, provenance) of `riskmodel run --out` results."""
     guard(report_main, **kw)

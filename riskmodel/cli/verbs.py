@@ -254,14 +254,14 @@ def _check_xlsx(xlsx, out) -> None:
         raise InputError(problems, "options")
 
 
-def report_main(results, out, xlsx=None, capital=None) -> int:
+def report_main(results, out, xlsx=None, capital=None, against=None) -> int:
     from ..present.report import write_report
 
     _check_xlsx(xlsx, results)
     if capital is not None and not (capital > 0 and math.isfinite(capital)):
         raise InputError([Problem("--capital", "options", "must be a positive amount in the reporting currency",
                                   value=capital)], "options")
-    path = write_report(results, out, capital)
+    path = write_report(results, out, capital, against)
     if xlsx:
         from ..present.workbook import write_workbook
 
@@ -298,4 +298,32 @@ def sample_main(covers, out, seed=2026, fmt="csv", force=False) -> int:
                          "options")
     d = write_sample(out, covers, seed, fmt)
     click.echo(f"wrote a synthetic portfolio of {covers} covers to {d}")
+    return 0
+
+
+def compare_main(a, b, levels=None, steps=True, out=None, json_out=False, threads=None, quiet=False,
+                 force=False) -> int:
+    """``riskmodel compare A B``: the change from run A to run B, with errors, and where it came from."""
+    from ..analysis.comparison import compare
+    from ..analysis.stored import StoredResult
+
+    bad = [lv for lv in levels or [] if not 0 < lv < 1]
+    if bad:
+        raise InputError([Problem("--levels", "options", "a confidence level lies in (0, 1)", value=lv)
+                          for lv in bad], "options")
+    if out:
+        check_target(out, force)
+    ra, rb = StoredResult(a), StoredResult(b)  # both folders checked before any work
+    c = compare(ra, rb, levels=levels, attribution=steps, n_threads=threads,
+                progress=not quiet and sys.stderr.isatty())
+    if out:
+        c.to_dir(out, force)
+    if json_out:
+        click.echo(json.dumps({"changes": json.loads(json_records(c.table)),
+                               "steps": json.loads(json_records(c.steps)) if len(c.steps) else []},
+                              allow_nan=False))
+        return 0
+    click.echo(str(c))
+    if out:
+        click.echo(f"\nwrote {Path(out) / 'compare.csv'}, compare_steps.csv, compare.json")
     return 0

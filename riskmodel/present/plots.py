@@ -229,3 +229,32 @@ def collateral_vs_capital(result, by: str = "exporter", label_top: int = 5) -> F
     ax.set_ylabel(f"collateral freed, average over the horizon ({unit})")
     ax.legend(loc="upper left")
     return fig
+
+
+def waterfall(comparison, metric: str = "ec") -> Figure:
+    """Where the change from run A to run B came from (``riskmodel.compare``): A's figure, each step's change
+    as a floating bar with its error bar (the run's CI level), and B's figure."""
+    f, unit = comparison.b.money_unit()
+    st = comparison.steps
+    st = st[st["metric"] == metric].reset_index(drop=True)
+    lv = "" if metric == "el" else f" at {comparison.level:g}"
+    fig, ax = _figure(f"Change of {metric.upper()}{lv}: {comparison.a.scenario.name} to {comparison.b.scenario.name}")
+    z = comparison.b.sample.z
+    first, last = st.iloc[0], st.iloc[-1]
+    labels = ["before"] + [str(n) for n in st["name"].iloc[1:]] + ["after"]
+    ax.bar(0, first["value"] / f, color=COLORS["main"], yerr=z * first["se"] / f, ecolor=COLORS["second"], capsize=3)
+    for i, r in enumerate(st.iloc[1:].itertuples(), start=1):
+        base = st["value"].iloc[i - 1] / f
+        color = COLORS["es"] if r.change > 0 else COLORS["el"]
+        ax.bar(i, r.change / f, bottom=base, color=color, yerr=z * r.change_se / f, ecolor=COLORS["second"],
+               capsize=3)
+        ax.text(i, max(base, base + r.change / f), f"{r.change / f:+,.2f}", ha="center", va="bottom", fontsize=8)
+    n = len(st)
+    ax.bar(n, last["value"] / f, color=COLORS["main"], yerr=z * last["se"] / f, ecolor=COLORS["second"], capsize=3)
+    ax.set_xticks(range(n + 1), labels, rotation=20, ha="right")
+    lo = min(st["value"].min(), first["value"]) / f
+    hi = st["value"].max() / f
+    pad = max(hi - lo, abs(hi) * 0.02, 1e-9)
+    ax.set_ylim(lo - 1.5 * pad, hi + 1.0 * pad)  # the changes, not the zero line, fill the axes
+    ax.set_ylabel(f"{metric.upper()}{lv} ({unit})")
+    return fig

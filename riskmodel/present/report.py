@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ..version import __version__
-from .stored import StoredResult, flatten
+from ..analysis.stored import StoredResult, flatten
 
 
 def _png(fig) -> str:
@@ -117,9 +117,10 @@ def _summary_html(r: StoredResult, capital, f: float, unit: str) -> list[str]:
     return out
 
 
-def build_report(results_dir: str | Path, capital: float | None = None) -> str:
+def build_report(results_dir: str | Path, capital: float | None = None, against: str | Path | None = None) -> str:
     """The report of ``results_dir`` as one HTML string; ``capital`` (a capital or fund figure in the
-    reporting currency) adds its headroom and the probability of exhausting it to the summary."""
+    reporting currency) adds its headroom and the probability of exhausting it to the summary; ``against``
+    (a base results folder) adds the change against it (``riskmodel.compare``)."""
     r = StoredResult(results_dir)
     f, unit = r.money_unit()
     p = r.provenance
@@ -148,6 +149,8 @@ def build_report(results_dir: str | Path, capital: float | None = None) -> str:
 
         parts += ["<h2>Exceedance</h2>", f"<p>The loss exceeded once in T years (a VaR at 1 - 1/T), in {unit}.</p>",
                   _table(_marked(exceedance_table(r.sample)), unit, f, ("loss", "se", "ci_low", "ci_high"))]
+    if against is not None:
+        parts += _change_html(against, r, f, unit)
     parts += _consumers_html(r, f, unit)
     parts += _figures_html(r)
     parts += _book_html(r, f, unit, m)
@@ -258,9 +261,44 @@ def provenance_table(p: dict) -> str:
     return t.replace("<td>", "<td style='text-align:left'>")
 
 
-def write_report(results_dir: str | Path, out: str | Path, capital: float | None = None) -> Path:
-    text = build_report(results_dir, capital)
+def write_report(results_dir: str | Path, out: str | Path, capital: float | None = None,
+                 against: str | Path | None = None) -> Path:
+    text = build_report(results_dir, capital, against)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")
     return out
+
+
+def _change_html(against, r: StoredResult, f: float, unit: str) -> list[str]:
+    """The change against a base run: each figure's change with its error, and the waterfall of where the
+    change of EC came from."""
+    from ..analysis.comparison import compare
+    from . import plots
+
+    c = compare(StoredResult(against), r)
+    t = _marked(c.table.drop(columns=["a_scenario", "b_scenario", "errors"]))
+    how = ("the runs share their seed and size, so the errors are of the paired change (common random numbers)"
+           if c.paired else "the runs do not share seed and size, so the errors combine both runs' in quadrature")
+    out = ["<h2>Change against the base</h2>",
+           f"<p>From {html.escape(c.a.scenario.name)} ({html.escape(_where(c.a))}) to this run, in {unit}; "
+           f"{how}.</p>",
+           _table(t, unit, f, ("a", "a_se", "b", "b_se", "change", "change_se", "ci_low", "ci_high"))]
+    out += [f"<p class='warn'>* {html.escape(w)}</p>" for w in dict.fromkeys(w for w in c.table["warning"] if w)]
+    st = c.steps
+    if len(st):
+        ec = _marked(st[st["metric"] == "ec"].drop(columns=["metric", "level", "step", "errors"]))
+        out += [f"<p>Where the change of EC at {c.level:g} came from: each step reruns the book on this run's "
+                "seed, so it pairs with the step before; the steps add up to the change.</p>",
+                _table(ec, unit, f, ("value", "se", "change", "change_se", "ci_low", "ci_high")),
+                f"<figure id='waterfall'><img alt='waterfall' src='{_png(plots.waterfall(c))}'><figcaption>The change "
+                f"of EC at {c.level:g}, step by step, with {int(round(r.scenario.simulation.ci_level * 100))}% "
+                "error bars.</figcaption></figure>"]
+    else:
+        out.append(f"<p class='warn'>The change is not split into its sources: {html.escape(c.why_no_steps)}.</p>")
+    return out
+
+
+def _where(run) -> str:
+    sim = run.scenario.simulation
+    return f"valued {sim.valuation_date}, seed {run.seed}, {run.n_sims:,} simulations"

@@ -20,7 +20,7 @@ from ..analysis.exceedance import exceedance_table
 from ..analysis.labels import LABELS, NUMBER_FORMATS, excel_format, for_people, kind
 from ..analysis.outdir import write_whole
 from ..version import __version__
-from .stored import StoredResult, flatten
+from ..analysis.stored import StoredResult, flatten
 
 # (sheet, verb that wrote the file beside the run or None for the run's own, file)
 OPTIONAL = (("Capital by segment", None, "capital_by_segment.parquet"),

@@ -8,12 +8,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..analysis.estimators import Estimate, LossSample
-from ..analysis.outdir import PROVENANCE, mixed_files
-from ..analysis.units import money_unit
 from ..inputs.errors import InputError, Problem
 from ..inputs.scenario import Scenario
 from ..model.segments import resolve
+from .estimators import Estimate, LossSample
+from .outdir import PROVENANCE, mixed_files
+from .units import money_unit
 
 REQUIRED = ("metrics.parquet", "losses.parquet", "run.json", "scenario.json")
 
