@@ -40,8 +40,8 @@ def test_report_is_self_contained_and_complete(report_file):
     # loss distribution, exceedance, claims by year, contributions by country and by exporter
     assert len(images) == 5
     assert all(base64.b64decode(i)[:8] == b"\x89PNG\r\n\x1a\n" for i in images)
-    for section in ("Summary", "Capital", "Who consumes the capital", "Figures", "Lifetime", "What the programme buys",
-                    "Pricing", "Scenario", "Provenance"):
+    for section in ("Summary", "Capital", "Exceedance", "Who consumes the capital", "Figures", "Lifetime",
+                    "What the programme buys", "Pricing", "Scenario", "Provenance"):
         assert f"<h2>{section}" in text, section
     assert text.index("<h2>Summary") < text.index("<h2>Capital") < text.index("<h2>Who consumes")
     assert "id='contributions_country'" in text and "id='contributions_exporter'" in text

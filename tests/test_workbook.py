@@ -60,9 +60,13 @@ def test_the_exceedance_table_reads_the_quantiles_at_the_return_periods(results)
     s = LossSample(losses["loss"].to_numpy(), losses["weight"].to_numpy(), 0.95, losses["stratum"].to_numpy())
     t = exceedance_table(s)
     assert list(t["return_period"]) == [float(T) for T in RETURN_PERIODS]
-    for T, loss in zip(RETURN_PERIODS, t["loss"]):
+    assert (t["kind"] == "loss").all()
+    for T, loss in zip(RETURN_PERIODS, t["amount"]):
         assert loss == s.var(1 - 1 / T)[0].value
-    assert (np.diff(t["loss"]) >= 0).all() and (t["ci_low"] <= t["loss"]).all() and (t["loss"] <= t["ci_high"]).all()
+    assert (np.diff(t["amount"]) >= 0).all() and (t["ci_low"] <= t["amount"]).all()
+    assert (t["amount"] <= t["ci_high"]).all()
+    stored = pd.read_csv(results / "exceedance.csv")  # what the run wrote: the same table
+    assert np.allclose(stored["amount"], t["amount"], rtol=1e-12)
 
 
 def test_labels_name_the_unit_of_money_only():
@@ -88,7 +92,8 @@ def test_the_report_of_a_one_year_run_shows_the_exceedance_table(results):
 
     text = build_report(results)
     section = text[text.index("<h2>Exceedance"):text.index("<h2>Who consumes")]
-    assert "Loss (KRW bn)" in section and section.count("<tr") == 1 + len(RETURN_PERIODS)
+    assert "Amount (KRW bn)" in section and section.count("<tr") == 1 + len(RETURN_PERIODS)
+    assert "Loss in the year" in section
 
 
 def test_figures_on_screen_carry_the_digits_their_error_supports():

@@ -42,7 +42,7 @@ import pandas as pd
 
 from ..inputs.errors import InputError
 from ..inputs.paths import file_sha256
-from .estimators import MIN_SECTIONS, SECTIONS, Estimate, LossSample, se_of_mean, stats_t_quantile
+from .estimators import Estimate, LossSample, se_of_mean, sectioning_half_width, sections
 
 METRICS = ("el", "var", "es", "ec")
 PAIRED, QUADRATURE = "common random numbers", "independent runs, in quadrature"
@@ -84,21 +84,16 @@ def sectioned_se(a: LossSample, b: LossSample, metric: str, level: float | None,
     cut alike into ``SECTIONS`` sections along the simulation order, each holding every design cell equally
     often; the spread of the sections' changes around the whole change, scaled by the t quantile to a
     standard error at the run's z. 0 when too short for ``MIN_SECTIONS`` sections."""
-    if a.strata is None:
+    section = sections(a.strata, a.n)
+    if section is None:
         return 0.0
-    n_cells = int(a.strata.max()) + 1
-    rounds = a.n // n_cells
-    k = min(SECTIONS, rounds)
-    if k < MIN_SECTIONS:
-        return 0.0
-    section = (np.arange(rounds * n_cells) // n_cells) % k
+    k = int(section.max()) + 1
     got = np.empty(k)
     for j in range(k):
         rows = np.flatnonzero(section == j)
         part = [LossSample(s.x[rows], s.w[rows] if s.weighted else None, s.ci_level) for s in (a, b)]
         got[j] = estimate(part[1], metric, level).value - estimate(part[0], metric, level).value
-    spread = float(np.sqrt(np.sum((got - (vb - va)) ** 2) / (k * (k - 1))))
-    return stats_t_quantile(0.5 + b.ci_level / 2, k - 1) * spread / b.z
+    return sectioning_half_width(got, vb - va, b.ci_level) / b.z
 
 
 def change(a: LossSample, b: LossSample, metric: str, level: float | None, paired: bool) -> dict:

@@ -127,6 +127,29 @@ SECTIONS = 20  # sections of an importance-sampling run for VaR's sectioning int
 MIN_SECTIONS = 10  # fewer whole sections (rounds of the design cells): Woodruff's interval alone
 
 
+def sections(strata: np.ndarray | None, n: int) -> np.ndarray | None:
+    """Each simulation's section for sectioning (-1: left out), cut along the simulation order in whole
+    rounds of the design cells (cell ``sim % n_cells``), so every section holds every cell equally often and
+    is a small run of the same design; None without strata or with fewer than ``MIN_SECTIONS`` sections."""
+    if strata is None:
+        return None
+    n_cells = int(strata.max()) + 1
+    rounds = n // n_cells
+    b = min(SECTIONS, rounds)
+    if b < MIN_SECTIONS:
+        return None
+    out = np.full(n, -1, dtype=np.int64)
+    out[:rounds * n_cells] = (np.arange(rounds * n_cells) // n_cells) % b
+    return out
+
+
+def sectioning_half_width(got: np.ndarray, value: float, ci_level: float) -> float:
+    """The t interval's half-width of the sections' figures ``got`` around the whole run's ``value``."""
+    b = got.shape[0]
+    se = float(np.sqrt(np.sum((got - value) ** 2) / (b * (b - 1))))
+    return float(stats_t_quantile(0.5 + ci_level / 2, b - 1)) * se
+
+
 class LossSample:
     """Sorted losses and weights, shared by every estimator of one run."""
 
@@ -239,23 +262,17 @@ class LossSample:
         ``MIN_SECTIONS`` whole sections. VaR skips it on a lattice (ties at the quantile): there Woodruff's
         interval ends on atoms and already over-covers, and sections, jumping between atoms, made EC's
         error nine times its spread (the calibration study)."""
-        if self.strata is None:
+        section = sections(self.strata, self.n)
+        if section is None:
             return 0.0
-        n_cells = int(self.strata.max()) + 1
-        rounds = self.n // n_cells
-        b = min(SECTIONS, rounds)
-        if b < MIN_SECTIONS:
-            return 0.0
-        used = rounds * n_cells  # whole rounds only, so every section holds every cell equally often
-        section = (np.arange(used) // n_cells) % b
+        b = int(section.max()) + 1
         got = np.empty(b)
         for k in range(b):
             rows = np.flatnonzero(section == k)
             x, w = self.x[rows], self.w[rows]
             q = _weighted_quantile(x, w, level)
             got[k] = q if figure == "var" else q + float(np.mean(w * np.maximum(x - q, 0.0))) / (1 - level)
-        se = float(np.sqrt(np.sum((got - value) ** 2) / (b * (b - 1))))
-        return float(stats_t_quantile(0.5 + self.ci_level / 2, b - 1)) * se
+        return sectioning_half_width(got, value, self.ci_level)
 
     def _single_point_sides(self, level: float, q: float, s: float, lo: float, hi: float) -> tuple[float, float]:
         """Woodruff's sides when one weighted simulation holds more probability than the interval spans.

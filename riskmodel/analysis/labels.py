@@ -59,7 +59,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "covers": ("Covers changed", COUNT), "step": ("Step", COUNT),
     # exceedance
     "return_period": ("Return period (years)", YEARS), "probability": ("Probability a year", PROB),
-    "loss": ("Loss", MONEY),
+    "loss": ("Loss", MONEY), "frequency": ("Times a year", PROB), "amount": ("Amount", MONEY),
 }
 
 # the codes in a table's metric or figure column, in words
@@ -69,8 +69,10 @@ WORDS = {"el": "Expected loss", "sd": "Standard deviation", "var": "Value at ris
          "max_annual_claims": "Largest annual claims", "collateral_freed_avg": "Collateral freed, on average",
          "collateral_freed_years": "Collateral freed over time",
          "freed_years_per_el": "Collateral-years freed per unit of expected loss",
-         "freed_per_ec": "Collateral freed per unit of economic capital"}
-CODED = ("metric", "figure")  # the columns holding such codes
+         "freed_per_ec": "Collateral freed per unit of economic capital",
+         "loss": "Loss in the year", "aggregate": "Claims paid in a year",
+         "occurrence": "One exporter's claims in a year"}
+CODED = ("metric", "figure", "kind")  # the columns holding such codes
 
 NUMBER_FORMATS = {MONEY: "#,##0.000", MONEY_YEARS: "#,##0.000", SHARE: "0.00%", PROB: "0.0000%", RATE: "0.000%",
                   YEARS: "#,##0.0", COUNT: "#,##0", LEVEL: "0.0###", DATE: "yyyy-mm-dd", INDEX: "0.0000",
@@ -105,7 +107,7 @@ def for_people(df: pd.DataFrame, divisor: float, unit: str) -> pd.DataFrame:
     return out
 
 
-ROUNDED = ("value", "loss", "ci_low", "ci_high")  # shown to the digits of their row's ``se``
+ROUNDED = ("value", "loss", "amount", "ci_low", "ci_high")  # shown to the digits of their row's ``se``
 
 
 def error_columns(columns) -> dict[str, str]:

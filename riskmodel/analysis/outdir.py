@@ -24,8 +24,8 @@ from ..inputs.paths import file_sha256 as sha256
 # what each verb writes; any other file in --out is the user's, and --out then needs --force
 VERB_FILES = {
     "run": ("metrics.parquet", "metrics.csv", "losses.parquet", "lifetime.csv", "cashflows.parquet",
-            "pricing.parquet", "collateral.parquet", "policy.csv", "capital_by_segment.parquet", "capital_concentration.csv",
-            "transfer.csv", "scenario.json", "run.json"),
+            "pricing.parquet", "collateral.parquet", "policy.csv", "capital_by_segment.parquet",
+            "capital_concentration.csv", "exceedance.csv", "transfer.csv", "scenario.json", "run.json"),
     "contributions": ("contributions.parquet", "contributions.json"),
     "whatif": ("whatif.parquet", "whatif.csv", "whatif.json"),
     "concentration": ("concentration.parquet", "herfindahl.csv", "top.parquet", "limits.parquet",

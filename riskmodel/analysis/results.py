@@ -337,6 +337,7 @@ class SimulationResult:
         """Write the metrics, losses, lifetime tables, who consumes the capital (``concentration.run_tables``),
         scenario.json and run.json into ``out``, all or none (``outdir``); ``force`` writes beside others' files."""
         from .concentration import run_tables
+        from .exceedance import run_exceedance
         from .outdir import write_outputs
 
         m = self.metrics(thresholds=thresholds)
@@ -352,6 +353,7 @@ class SimulationResult:
             "policy.csv": lambda f: self.policy().to_csv(f, index=False),
             "capital_by_segment.parquet": lambda f: by_segment.to_parquet(f, index=False),
             "capital_concentration.csv": lambda f: hhi.to_csv(f, index=False),
+            "exceedance.csv": lambda f: run_exceedance(self).to_csv(f, index=False),
             **({"transfer.csv": lambda f: self.transfer().to_csv(f, index=False)} if self.transfer_losses is not None
                else {}),
             "scenario.json": lambda f: f.write_text(self.scenario.model_dump_json(indent=2) + "\n"),

@@ -126,6 +126,18 @@ class StoredResult:
         raise ValueError(f"no contributions to {measure} by {col} in {self.dir}: write them with `riskmodel "
                          f"contributions --by {by} --measure {measure} --out DIR` (with the run's options)")
 
+    def exceedance(self) -> pd.DataFrame | None:
+        """The exceedance table (``exceedance.csv``; a one-year run of 0.10.0, without one, from its losses)."""
+        t = self.table("exceedance.csv")
+        if t is not None:
+            w = t["warning"].astype(object)
+            return t.assign(warning=w.where(w.notna(), "").astype(str))  # CSV reads a blank as NaN
+        if self.scenario.simulation.horizon_years == 1.0:
+            from .exceedance import exceedance_table
+
+            return exceedance_table(self.sample)
+        return None
+
     def herfindahl(self) -> pd.DataFrame | None:
         """The run's concentration indices by dimension (``capital_concentration.csv``), None before 0.11.0."""
         return self.table("capital_concentration.csv")

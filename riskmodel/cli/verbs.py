@@ -64,9 +64,11 @@ def run_main(portfolio=None, scenario=None, sims=None, seed=None, levels=None, t
             click.echo("\nprobability that the loss exceeds a threshold:")
             click.echo(t.to_string(index=False))
         if out:
+            transfer = "transfer.csv, " if result.transfer_losses is not None else ""
             click.echo(f"\nwrote {Path(out) / 'metrics.parquet'}, metrics.csv, losses.parquet, lifetime.csv, "
-                       f"cashflows.parquet, pricing.parquet, collateral.parquet, policy.csv, capital_by_segment.parquet, "
-                       f"capital_concentration.csv, {'transfer.csv, ' if result.transfer_losses is not None else ''}scenario.json, run.json")
+                       f"cashflows.parquet, pricing.parquet, collateral.parquet, policy.csv, "
+                       f"capital_by_segment.parquet, capital_concentration.csv, exceedance.csv, {transfer}"
+                       f"scenario.json, run.json")
     return 0
 
 

@@ -35,6 +35,10 @@ class TailRecords(ClaimsCollector):
         return True
 
     def reduce(self, s: int, e: int, rec: tuple, weight: np.ndarray, total_loss: np.ndarray) -> None:
+        self._at(s, e, rec)
+
+    def _at(self, s: int, e: int, rec: tuple) -> np.ndarray:
+        """Keep the range's (row, cover, loss) records; the records' positions in the flat arrays."""
         rec_start, rec_n, rec_cov, _, _, rec_loss = rec[:6]
         n = rec_n.astype(np.int64)
         total = int(n.sum())
@@ -43,11 +47,49 @@ class TailRecords(ClaimsCollector):
         self._rows.append(np.repeat(np.arange(s, e, dtype=np.int64), n))
         self._cov.append(rec_cov[at].astype(np.int32))
         self._loss.append(rec_loss[at].copy())
+        return at
 
     def records(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         if not self._rows:
             return np.empty(0, np.int64), np.empty(0, np.int32), np.empty(0)
         return np.concatenate(self._rows), np.concatenate(self._cov), np.concatenate(self._loss)
+
+
+class DatedRecords(TailRecords):
+    """TailRecords that also keep each claim's date (years from the valuation date) and the amount paid."""
+
+    def __init__(self, n_covers: int, horizon: float, scenario: Scenario):
+        super().__init__(n_covers, horizon, scenario)
+        self._t: list[np.ndarray] = []
+        self._paid: list[np.ndarray] = []
+
+    @property
+    def dated(self) -> bool:
+        return True
+
+    def reduce(self, s: int, e: int, rec: tuple, weight: np.ndarray, total_loss: np.ndarray) -> None:
+        at = self._at(s, e, rec)
+        self._t.append(rec[3][at].copy())
+        self._paid.append(rec[4][at].copy())
+
+    def dated_records(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(row, cover, date, amount paid) of every claim kept."""
+        row, cover, _ = self.records()
+        if not self._t:
+            return row, cover, np.empty(0), np.empty(0)
+        return row, cover, np.concatenate(self._t), np.concatenate(self._paid)
+
+
+def replay_claims(result, sims: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The dated claims of the simulations ``sims`` of ``result``, replayed: (index into ``sims``, cover,
+    date, amount paid) per claim; the replayed losses are checked against the run's."""
+    m = result.model
+    col = DatedRecords(len(m.covers), m.arrays.horizon, result.scenario)
+    sims = np.asarray(sims, dtype=np.int64)
+    if sims.size:
+        again = result.replay(sims, col)
+        _check_replay(again.sum(axis=1), result.total_loss[sims])
+    return col.dated_records()
 
 
 @dataclass(frozen=True)

@@ -144,11 +144,15 @@ def build_report(results_dir: str | Path, capital: float | None = None, against:
                                          ("value", "se", "ci_low", "ci_high"))]
     if "!" in m.columns and (m["!"] != "").any():
         parts.append("<p class='warn'>* the interval may not cover at its nominal rate: see the warnings above.</p>")
-    if r.scenario.simulation.horizon_years == 1.0:
-        from ..analysis.exceedance import exceedance_table
-
-        parts += ["<h2>Exceedance</h2>", f"<p>The loss exceeded once in T years (a VaR at 1 - 1/T), in {unit}.</p>",
-                  _table(_marked(exceedance_table(r.sample)), unit, f, ("loss", "se", "ci_low", "ci_high"))]
+    ex = r.exceedance()
+    if ex is not None:
+        life = r.scenario.simulation.horizon_years != 1.0
+        text = ("Counting each year of the horizon as a year of the programme's life: the claims paid in a year "
+                "(aggregate), and the largest claims on one exporter's covers in a year (occurrence), exceeded "
+                f"once in T years on average, in {unit}." if life else
+                f"The loss exceeded once in T years (a VaR at 1 - 1/T), in {unit}.")
+        parts += ["<h2>Exceedance</h2>", f"<p>{text}</p>",
+                  _table(_marked(ex), unit, f, ("amount", "se", "ci_low", "ci_high"))]
     if against is not None:
         parts += _change_html(against, r, f, unit)
     parts += _consumers_html(r, f, unit)

@@ -1,11 +1,11 @@
 """An Excel workbook of a results directory: one formatted sheet per table, units in the headers.
 
 ``riskmodel export RESULTS_DIR -o FILE.xlsx`` (and ``--xlsx FILE`` on ``run`` and ``report``). Sheets:
-Summary, Metrics, Exceedance (one-year runs), Capital by segment and Concentration (the run's), Contributions
-and Concentration by segment (when those verbs wrote into the directory), Pricing, Cash flows, Scenario and
-Provenance. Money is in the run's unit (``KRW bn``), named in each header; values only, no formulas; empty
-cells where a figure does not apply; each figure with an error shown to the digits the error supports (the
-value in the cell is not rounded).
+Summary, Metrics, Exceedance (aggregate and occurrence in lifetime runs), Capital by segment and
+Concentration (the run's), Contributions and Concentration by segment (when those verbs wrote into the
+directory from the same run), Pricing, Cash flows, Scenario and Provenance. Money is in the run's unit
+(``KRW bn``), named in each header; values only, no formulas; empty cells where a figure does not apply;
+each figure with an error shown to the digits the error supports (the value in the cell is not rounded).
 """
 from __future__ import annotations
 
@@ -16,7 +16,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..analysis.exceedance import exceedance_table
 from ..analysis.labels import LABELS, NUMBER_FORMATS, excel_format, for_people, kind
 from ..analysis.outdir import write_whole
 from ..version import __version__
@@ -48,8 +47,9 @@ def sheets(results_dir: str | Path) -> dict[str, pd.DataFrame]:
     out = {"Summary": _summary(r, div, unit)}
     m = r.metrics()
     out["Metrics"] = for_people(m[m["metric"] != "p_exceed"].drop(columns=["scenario"]), div, unit)
-    if r.scenario.simulation.horizon_years == 1.0:
-        out["Exceedance"] = for_people(exceedance_table(r.sample), div, unit)
+    ex = r.exceedance()
+    if ex is not None:
+        out["Exceedance"] = for_people(ex, div, unit)
     for name, verb, f in OPTIONAL:
         t = r.table(f) if verb is None else r.verb_table(verb, f)  # another run's file is left out
         if t is not None:
