@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 import riskmodel as rm
 from riskmodel import analytic
-from riskmodel.analysis.compare import PAIRED, QUADRATURE
+from riskmodel.analysis.changes import PAIRED, QUADRATURE
 from riskmodel.cli import cli
 from conftest import copy_sample, k_se, one_factor_portfolio, one_factor_scenario
 

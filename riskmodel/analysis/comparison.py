@@ -1,6 +1,6 @@
 """``riskmodel.compare(a, b)``: two results folders (or results) compared, as a results object.
 
-The estimators and the books in between are in ``compare.py``; this module
+The estimators and the books in between are in ``changes.py``; this module
 runs the steps and holds the answer: ``table`` (each figure's change with its
 error), ``steps`` (the waterfall: each step's figure and its change against
 the step before), ``summary()``, ``str()`` and the Jupyter view.
@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import compare as cmp
+from . import changes as cmp
 from .labels import in_words
 from .stored import StoredResult
 
@@ -50,7 +50,7 @@ class Comparison:
 
     @cached_property
     def steps(self) -> pd.DataFrame:
-        """The waterfall: from ``a`` through the runs in between to ``b`` (``compare.py``), each step's EL, VaR,
+        """The waterfall: from ``a`` through the runs in between to ``b`` (``changes.py``), each step's EL, VaR,
         ES and EC at the capital level and its change against the step before, with its error. Empty when
         the books cannot be read again (``why_no_steps`` says why) or ``attribution=False``."""
         if not self.attribution:
@@ -166,5 +166,5 @@ def compare(a, b, levels=None, attribution: bool = True, n_threads: int | None =
             progress: bool = False) -> Comparison:
     """Compare run ``a`` (a results folder of ``riskmodel run --out``, or a ``SimulationResult``) with run ``b``:
     the change of EL, VaR, ES and EC with its error, and (``attribution``) the change split into parameters,
-    valuation date and covers removed, amended and added. See ``compare.py``."""
+    valuation date and covers removed, amended and added. See ``changes.py``."""
     return Comparison(a, b, levels, attribution, n_threads, progress)
