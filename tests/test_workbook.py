@@ -105,6 +105,14 @@ def test_figures_on_screen_carry_the_digits_their_error_supports():
     out = by_error(df)
     assert list(out["value"]) == ["105.47", "13.635", "80"] and list(out["se"]) == ["0.33", "0.092", "0"]
     assert list(out["ci_low"]) == ["104.82", "13.455", "80"]
+    from riskmodel.analysis.labels import in_words
+
+    shown = in_words(pd.DataFrame({"share": [0.2597, 0.0041], "capital": [2.0, 1.0], "capital_se": [0.0123, 0.5],
+                                   "metric": ["es", "el"], "adequate": [True, False]}), "KRW bn")
+    assert list(shown["Share of the total"]) == ["26.0%", "0.41%"]  # shares as percentages, no error: 1 decimal
+    assert list(shown["Capital (KRW bn)"]) == ["2.000", "1.00"]  # each to its own error's digits
+    assert list(shown["Figure"]) == ["Expected shortfall", "Expected loss"]
+    assert list(shown["Premium covers the risk-adjusted rate"]) == ["yes", "no"]
 
 
 def test_the_report_leads_with_the_answer_against_a_capital_figure(results):

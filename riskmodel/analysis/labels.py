@@ -165,6 +165,11 @@ def by_error(df: pd.DataFrame, percent=()) -> pd.DataFrame:
     return out
 
 
+def _percent(p: float) -> str:
+    """A percentage without an error: one decimal from 1% up (26.0%, not 26%), two significant digits below."""
+    return f"{p:.1f}%" if abs(p) >= 1 else f"{p:.2g}%"
+
+
 def in_words(df: pd.DataFrame, unit: str, percent_kinds=(SHARE, RATE)) -> pd.DataFrame:
     """A table for a page: codes in words, figures rounded by their errors (``by_error``), shares and rates as
     percentages, yes/no for true/false, columns labelled. Money is expected in ``unit`` already."""
@@ -177,7 +182,7 @@ def in_words(df: pd.DataFrame, unit: str, percent_kinds=(SHARE, RATE)) -> pd.Dat
     d = by_error(d, percent)
     for c in percent:
         if c not in paired:
-            d[c] = ["" if pd.isna(v) else f"{100 * float(v):.3g}%" for v in d[c]]
+            d[c] = ["" if pd.isna(v) else _percent(100 * float(v)) for v in d[c]]
     for c in d.columns:
         if d[c].dtype == bool:
             d[c] = d[c].map({True: "yes", False: "no"})
