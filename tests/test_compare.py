@@ -9,6 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import riskmodel as rm
 from riskmodel import analytic
@@ -160,3 +162,18 @@ def test_bad_comparisons_are_refused_before_any_work(two_runs, tmp_path, args, f
     args = [x.format(a=a, missing=tmp_path / "nothing") for x in args]
     r = CliRunner().invoke(cli, args + ["--out", str(tmp_path / "o")])
     assert r.exit_code == 2 and fragment in r.output and not (tmp_path / "o").exists()
+
+
+@settings(max_examples=40, derandomize=True, database=None, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(levels=st.lists(st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=6)),
+                       min_size=1, max_size=3))
+def test_any_levels_option_is_run_or_refused_with_a_usage_error(two_runs, levels):
+    a, _, _ = two_runs
+    r = CliRunner().invoke(cli, ["compare", str(a), str(a), "--no-steps", "--json",
+                                 "--levels", ",".join(str(x) for x in levels)])
+    assert r.exit_code in (0, 2), r.output  # never a traceback
+    if r.exit_code == 0:
+        assert all(np.isfinite(v["change"]) for v in json.loads(r.output)["changes"])
+    else:
+        assert "--levels" in r.output
