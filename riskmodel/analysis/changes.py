@@ -42,7 +42,7 @@ import pandas as pd
 
 from ..inputs.errors import InputError
 from ..inputs.paths import file_sha256
-from .estimators import Estimate, LossSample, se_of_mean, sectioning_half_width, sections
+from .estimators import Estimate, LossSample, se_of_mean, sectioned_half_width
 
 METRICS = ("el", "var", "es", "ec")
 PAIRED, QUADRATURE = "common random numbers", "independent runs, in quadrature"
@@ -84,16 +84,11 @@ def sectioned_se(a: LossSample, b: LossSample, metric: str, level: float | None,
     cut alike into ``SECTIONS`` sections along the simulation order, each holding every design cell equally
     often; the spread of the sections' changes around the whole change, scaled by the t quantile to a
     standard error at the run's z. 0 when too short for ``MIN_SECTIONS`` sections."""
-    section = sections(a.strata, a.n)
-    if section is None:
-        return 0.0
-    k = int(section.max()) + 1
-    got = np.empty(k)
-    for j in range(k):
-        rows = np.flatnonzero(section == j)
+    def of(rows: np.ndarray) -> float:
         part = [LossSample(s.x[rows], s.w[rows] if s.weighted else None, s.ci_level) for s in (a, b)]
-        got[j] = estimate(part[1], metric, level).value - estimate(part[0], metric, level).value
-    return sectioning_half_width(got, vb - va, b.ci_level) / b.z
+        return estimate(part[1], metric, level).value - estimate(part[0], metric, level).value
+
+    return sectioned_half_width(a.strata, a.n, of, vb - va, b.ci_level) / b.z
 
 
 def change(a: LossSample, b: LossSample, metric: str, level: float | None, paired: bool) -> dict:

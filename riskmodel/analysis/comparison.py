@@ -113,8 +113,8 @@ class Comparison:
         t = self.table
         how = ("common random numbers (same seed and simulations)" if self.paired else
                "independent runs: errors in quadrature")
-        lines = [f"change from {self.a.scenario.name!r} ({self._where(self.a)}) to {self.b.scenario.name!r} "
-                 f"({self._where(self.b)}), {unit}; errors by {how}", "",
+        lines = [f"change from {self.a.scenario.name!r} ({self.where(self.a)}) to {self.b.scenario.name!r} "
+                 f"({self.where(self.b)}), {unit}; errors by {how}", "",
                  f"{'metric':<8}{'level':>7}{'before':>12}{'after':>12}{'change':>12}{'std err':>10}"]
         for r in t.itertuples():
             lv = "" if pd.isna(r.level) else f"{r.level:g}"
@@ -133,7 +133,8 @@ class Comparison:
         return "\n".join(lines)
 
     @staticmethod
-    def _where(r) -> str:
+    def where(r) -> str:
+        """A run in a few words: its valuation date, seed and simulations."""
         sim = r.scenario.simulation
         return f"{sim.valuation_date}, seed {r.seed}, {r.n_sims:,} simulations"
 

@@ -143,9 +143,14 @@ def sections(strata: np.ndarray | None, n: int) -> np.ndarray | None:
     return out
 
 
-def sectioning_half_width(got: np.ndarray, value: float, ci_level: float) -> float:
-    """The t interval's half-width of the sections' figures ``got`` around the whole run's ``value``."""
-    b = got.shape[0]
+def sectioned_half_width(strata: np.ndarray | None, n: int, figure, value: float, ci_level: float) -> float:
+    """The t interval's half-width of the sections' figures (``sections``) around the whole run's ``value``;
+    ``figure(rows)`` is one section's figure from its simulations' rows. 0 when there are no sections."""
+    section = sections(strata, n)
+    if section is None:
+        return 0.0
+    b = int(section.max()) + 1
+    got = np.array([figure(np.flatnonzero(section == k)) for k in range(b)], dtype=float)
     se = float(np.sqrt(np.sum((got - value) ** 2) / (b * (b - 1))))
     return float(stats_t_quantile(0.5 + ci_level / 2, b - 1)) * se
 
@@ -262,17 +267,12 @@ class LossSample:
         ``MIN_SECTIONS`` whole sections. VaR skips it on a lattice (ties at the quantile): there Woodruff's
         interval ends on atoms and already over-covers, and sections, jumping between atoms, made EC's
         error nine times its spread (the calibration study)."""
-        section = sections(self.strata, self.n)
-        if section is None:
-            return 0.0
-        b = int(section.max()) + 1
-        got = np.empty(b)
-        for k in range(b):
-            rows = np.flatnonzero(section == k)
+        def of(rows: np.ndarray) -> float:
             x, w = self.x[rows], self.w[rows]
             q = _weighted_quantile(x, w, level)
-            got[k] = q if figure == "var" else q + float(np.mean(w * np.maximum(x - q, 0.0))) / (1 - level)
-        return sectioning_half_width(got, value, self.ci_level)
+            return q if figure == "var" else q + float(np.mean(w * np.maximum(x - q, 0.0))) / (1 - level)
+
+        return sectioned_half_width(self.strata, self.n, of, value, self.ci_level)
 
     def _single_point_sides(self, level: float, q: float, s: float, lo: float, hi: float) -> tuple[float, float]:
         """Woodruff's sides when one weighted simulation holds more probability than the interval spans.

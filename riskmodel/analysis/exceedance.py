@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .estimators import LossSample, se_of_mean, sectioning_half_width, sections
+from .estimators import SECTIONS, LossSample, se_of_mean, sectioned_half_width
 
 RETURN_PERIODS = (10, 50, 100, 200, 250, 500, 1000)
 # exceedance.csv: kind (loss: one-year runs; aggregate, occurrence: lifetime runs), T, 1/T, the amount
@@ -92,22 +92,20 @@ class YearlyAmounts:
         years of a simulation share its factors, and Woodruff's interval alone covered 0.87 at 10 years
         (``benchmarks/exceedance_coverage.py``). 0 with too few sections, or (plain runs) fewer than
         ``MIN_BEYOND`` years beyond the amount expected in a section (its amount would be noise)."""
-        strata = self.strata if self.strata is not None else np.zeros(self.n, dtype=np.int64)
-        section = sections(strata, self.n)
-        if section is None:
-            return 0.0
-        k = int(section.max()) + 1
-        if self.strata is None and self.n / k * self.years * freq < MIN_BEYOND:
+        if self.strata is None and self.n / min(SECTIONS, self.n) * self.years * freq < MIN_BEYOND:
             return 0.0  # importance sampling puts more of the tail in each section: always there
-        got = np.empty(k)
-        for j in range(k):
-            mine = section[self.sim] == j
-            members = section == j
+
+        def of(rows: np.ndarray) -> float:
+            members = np.zeros(self.n, dtype=bool)
+            members[rows] = True
+            mine = members[self.sim]
             part = YearlyAmounts(self.sim[mine], self.value[mine], np.where(members, self.w, 0.0), None, self.years)
-            part.n = int(members.sum())  # the section's own simulations, not the whole run's
+            part.n = rows.size  # the section's own simulations, not the whole run's
             part.lam = part.lam * self.n / part.n
-            got[j] = part.amount(freq)
-        return sectioning_half_width(got, x, ci_level)
+            return part.amount(freq)
+
+        strata = self.strata if self.strata is not None else np.zeros(self.n, dtype=np.int64)  # plain: blocks
+        return sectioned_half_width(strata, self.n, of, x, ci_level)
 
 
 def frequency_rows(ya: YearlyAmounts, kind: str, z: float, ci_level: float, periods=RETURN_PERIODS) -> list[tuple]:

@@ -46,18 +46,28 @@ class StoredResult:
         self.n_sims = len(losses)
         self.seed = self.provenance.get("seed")
         self.notes: list[str] = []  # files beside the run left out, and why
+        self._tables: dict = {}
+        self._verb_tables: dict = {}
 
     def table(self, name: str) -> pd.DataFrame | None:
         """A file of the run's (``pricing.parquet``, ``policy.csv``, ...), or None when the run wrote none."""
-        f = self.dir / name
-        if not f.is_file() or name not in self.provenance["files"]:
-            return None
-        return pd.read_parquet(f) if f.suffix == ".parquet" else pd.read_csv(f)
+        if name not in self._tables:
+            f = self.dir / name
+            ok = f.is_file() and name in self.provenance["files"]
+            self._tables[name] = (pd.read_parquet(f) if f.suffix == ".parquet" else pd.read_csv(f)) if ok else None
+        t = self._tables[name]
+        return None if t is None else t.copy()
 
     def verb_table(self, verb: str, name: str) -> pd.DataFrame | None:
         """A file another verb wrote beside the run (``riskmodel contributions --out`` into its folder), or None
         when there is none. Refused unless its provenance file vouches for it and names the same run: the
         same inputs, seed, simulations and method; a refusal is kept in ``notes`` for the report to show."""
+        if (verb, name) not in self._verb_tables:  # read, hashed and checked once
+            self._verb_tables[(verb, name)] = self._verb_table(verb, name)
+        t = self._verb_tables[(verb, name)]
+        return None if t is None else t.copy()
+
+    def _verb_table(self, verb: str, name: str) -> pd.DataFrame | None:
         prov = self.dir / PROVENANCE[verb]
         if not (self.dir / name).is_file() or not prov.is_file():
             return None

@@ -85,11 +85,15 @@ def replay_claims(result, sims: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.
     date, amount paid) per claim; the replayed losses are checked against the run's."""
     m = result.model
     col = DatedRecords(len(m.covers), m.arrays.horizon, result.scenario)
-    sims = np.asarray(sims, dtype=np.int64)
+    _replay_into(result, np.asarray(sims, dtype=np.int64), col)
+    return col.dated_records()
+
+
+def _replay_into(result, sims: np.ndarray, col: ClaimsCollector) -> None:
+    """Replay ``sims`` into ``col``, checking the replayed losses against the run's."""
     if sims.size:
         again = result.replay(sims, col)
         _check_replay(again.sum(axis=1), result.total_loss[sims])
-    return col.dated_records()
 
 
 @dataclass(frozen=True)
@@ -128,8 +132,6 @@ def replay_tail(result, threshold: float) -> Tail:
     sims = np.flatnonzero(total >= threshold).astype(np.int64)
     m = result.model
     col = TailRecords(len(m.covers), m.arrays.horizon, result.scenario)
-    if sims.size:
-        again = result.replay(sims, col)
-        _check_replay(again.sum(axis=1), total[sims])
+    _replay_into(result, sims, col)
     row, cover, loss = col.records()
     return Tail(float(threshold), sims, row, cover, loss)

@@ -285,7 +285,7 @@ def _change_html(against, r: StoredResult, f: float, unit: str) -> list[str]:
     how = ("the runs share their seed and size, so the errors are of the paired change (common random numbers)"
            if c.paired else "the runs do not share seed and size, so the errors combine both runs' in quadrature")
     out = ["<h2>Change against the base</h2>",
-           f"<p>From {html.escape(c.a.scenario.name)} ({html.escape(_where(c.a))}) to this run, in {unit}; "
+           f"<p>From {html.escape(c.a.scenario.name)} (valued {html.escape(c.where(c.a))}) to this run, in {unit}; "
            f"{how}.</p>",
            _table(t, unit, f, ("a", "a_se", "b", "b_se", "change", "change_se", "ci_low", "ci_high"))]
     out += [f"<p class='warn'>* {html.escape(w)}</p>" for w in dict.fromkeys(w for w in c.table["warning"] if w)]
@@ -302,7 +302,3 @@ def _change_html(against, r: StoredResult, f: float, unit: str) -> list[str]:
         out.append(f"<p class='warn'>The change is not split into its sources: {html.escape(c.why_no_steps)}.</p>")
     return out
 
-
-def _where(run) -> str:
-    sim = run.scenario.simulation
-    return f"valued {sim.valuation_date}, seed {run.seed}, {run.n_sims:,} simulations"
